@@ -1,0 +1,23 @@
+package protocol
+
+// Close codes used by the server; see the package doc.
+const (
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001
+	CloseMessageTooBig   = 1009
+	CloseInternalError   = 1011
+	CloseServiceRestart  = 1012
+	CloseTryAgainLater   = 1013
+	CloseHeartbeatFailed = 4000 // the client closes a connection that stopped answering
+	CloseUnauthorized    = 4401
+	CloseForbidden       = 4403
+)
+
+// IsFinal reports whether a client must not reconnect after the server
+// closed with code.
+func IsFinal(code int) bool {
+	return code == CloseUnauthorized || code == CloseForbidden
+}
+
+// BearerPrefix starts the subprotocol that carries an auth token.
+const BearerPrefix = "bearer."

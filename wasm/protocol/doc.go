@@ -1,0 +1,70 @@
+// Package protocol is the wire protocol shared by the realtime server, the Go
+// client and the JavaScript module. It is the reference for the protocol.
+//
+// # Frames
+//
+// Every WebSocket message is a UTF-8 text frame holding one or more JSON
+// envelopes separated by '\n'. A busy sender batches several envelopes into
+// one frame so a burst costs one frame, not one per message. Binary frames are
+// not part of the protocol.
+//
+// # Envelope
+//
+//	{"type":"message","channel":"dashboard:updates","data":{...},"id":"42","ref":"7","timestamp":1764240000000}
+//
+// Its fields:
+//
+//   - type: what the envelope is (see the Type constants). Required.
+//   - channel: "kind:name", for example "dashboard:updates" or "echo:demo".
+//   - data: any JSON value, the payload.
+//   - id: set by the server on every message it fans out; increasing per
+//     channel, so a client can detect gaps and resume.
+//   - ref: chosen by the client on a request; the server answers with an
+//     ack or an error carrying the same ref.
+//   - timestamp: Unix milliseconds.
+//
+// # Client to server
+//
+//	{"type":"subscribe","channel":"c","ref":"1"}     -> ack (ref 1) or error
+//	{"type":"unsubscribe","channel":"c","ref":"2"}   -> ack or error
+//	{"type":"publish","channel":"c","data":...,"ref":"3"}
+//	    -> "message" to every subscriber of c (the sender too, when it is
+//	       subscribed), then an ack. On an "echo:*" channel the message goes
+//	       back to the sender only.
+//	{"type":"ping","timestamp":1764240000000}        -> {"type":"pong","timestamp":1764240000000}
+//
+// A ref is optional; without one a success is not acknowledged, but errors
+// are still reported.
+//
+// # Server to client
+//
+//	{"type":"message","channel":"c","data":...,"id":"17","timestamp":...}
+//	{"type":"ack","ref":"3","channel":"c"}
+//	{"type":"error","ref":"3","data":{"code":"unknown_type","message":"..."}}
+//	{"type":"pong","timestamp":...}
+//
+// An error envelope's data is an [ErrorData]; its code is one of the Code
+// constants. A malformed or unknown envelope is answered with an error and
+// never closes the connection.
+//
+// # Heartbeat
+//
+// The client sends a ping every pingInterval; the server answers with a pong
+// echoing the timestamp. The client consumes pongs (they never reach
+// subscribers) and treats a connection that carries no traffic for a deadline
+// after a ping as dead.
+//
+// # Close codes
+//
+// Browsers let a client close only with 1000 or 3000-4999. The server closes
+// with [CloseUnauthorized] (4401) and [CloseForbidden] (4403), after which a
+// client must not reconnect, and with 1009 (frame too big), 1011 (internal
+// error), 1012 (restart) and 1013 (try again later: the client was too slow
+// to read), after which it reconnects with backoff. See [IsFinal].
+//
+// # Authentication
+//
+// A token travels as the WebSocket subprotocol "bearer.<token>" (browsers
+// cannot set headers on a WebSocket) or as the query parameter "token". The
+// server echoes the bearer subprotocol it accepted.
+package protocol
