@@ -1,0 +1,33 @@
+package ws
+
+import (
+	"math"
+	"time"
+)
+
+// Backoff computes reconnect delays: Initial, then each one Multiplier times
+// the last, capped at Max.
+type Backoff struct {
+	Initial    time.Duration
+	Multiplier float64
+	Max        time.Duration
+	// Jitter spreads each delay uniformly by up to this fraction either way.
+	Jitter float64
+}
+
+// Delay returns the delay before reconnect attempt n (1 is the first).
+// random returns a number in [0, 1); it is used only when Jitter is set.
+func (b Backoff) Delay(n int, random func() float64) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	d := float64(b.Initial) * math.Pow(b.Multiplier, float64(n-1))
+	if b.Jitter > 0 && random != nil {
+		d *= 1 + b.Jitter*(2*random()-1)
+	}
+	if d > float64(b.Max) || math.IsInf(d, 0) || math.IsNaN(d) {
+		return b.Max
+	}
+	// Whole milliseconds, as a JavaScript timer would take them.
+	return time.Duration(math.Round(d/float64(time.Millisecond))) * time.Millisecond
+}

@@ -1,0 +1,729 @@
+// Package ws is the WebSocket client of the realtime runtime: it connects,
+// reconnects with exponential backoff, queues messages while offline, keeps
+// the connection alive with heartbeats and routes channel messages to
+// subscribers. It runs natively and in the browser (GOOS=js GOARCH=wasm).
+//
+// All callbacks (subscribers, status and error listeners) run one at a time
+// on a goroutine owned by the client, never on the one reading the socket.
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// Errors returned by a Client.
+var (
+	ErrQueueFull        = errors.New("ws: queue full")
+	ErrClosed           = errors.New("ws: client closed")
+	ErrHeartbeatTimeout = errors.New("ws: no answer to ping: connection is dead")
+	ErrGaveUp           = errors.New("ws: gave up reconnecting")
+	ErrUnknownType      = errors.New("ws: unknown envelope type")
+)
+
+// Handler receives the messages of a channel.
+type Handler func(msg protocol.Envelope)
+
+// Client is a WebSocket connection that survives drops. It is safe for
+// concurrent use.
+type Client struct {
+	cfg     Config
+	backoff Backoff
+	events  *events
+
+	statusListeners listeners[State]
+	errorListeners  listeners[error]
+	stopBrowser     func()
+
+	mu           sync.Mutex
+	status       Status
+	attempts     int // consecutive reconnect attempts since the last stable connection
+	nextDelay    time.Duration
+	lastErr      error
+	stopped      bool // Disconnect was called: no reconnect until Connect
+	closed       bool
+	gen          int // bumped whenever a connection or attempt ends; stale events compare it
+	conn         Conn
+	cancelConn   context.CancelFunc
+	wake         chan struct{} // wakes the current writer
+	pending      []*outgoing
+	subs         map[string][]*subscription
+	waiters      map[string]chan protocol.Envelope
+	refs         int
+	frames       uint64 // frames read on the current connection
+	framesAtPing uint64
+	timers       [4]clock.Timer // indexed by timer*
+}
+
+const (
+	timerRetry = iota
+	timerPing
+	timerPong
+	timerStable
+)
+
+type outgoing struct {
+	frame   []byte
+	control bool // subscriptions and pings: rebuilt after a reconnect, never queued
+}
+
+type subscription struct {
+	channel string
+	handler Handler
+}
+
+// New validates cfg and returns a disconnected client; call Connect.
+func New(cfg Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg: cfg,
+		backoff: Backoff{
+			Initial:    cfg.ReconnectDelay,
+			Multiplier: cfg.ReconnectDelayMultiplier,
+			Max:        cfg.MaxReconnectDelay,
+			Jitter:     cfg.ReconnectJitter,
+		},
+		events:  newEvents(),
+		status:  StatusDisconnected,
+		stopped: true,
+		subs:    map[string][]*subscription{},
+		waiters: map[string]chan protocol.Envelope{},
+	}
+	c.stopBrowser = watchBrowser(c)
+	return c, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (c *Client) Config() Config { return c.cfg }
+
+// Status returns the current status.
+func (c *Client) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+// State returns a snapshot of the client.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stateLocked()
+}
+
+func (c *Client) stateLocked() State {
+	s := State{Status: c.status, Queued: c.queuedLocked(), Err: c.lastErr}
+	if c.status == StatusReconnecting {
+		s.Attempt, s.NextDelay = c.attempts, c.nextDelay
+	}
+	return s
+}
+
+func (c *Client) queuedLocked() int {
+	n := 0
+	for _, o := range c.pending {
+		if !o.control {
+			n++
+		}
+	}
+	return n
+}
+
+// OnState calls fn with a snapshot after every change of status, attempt or
+// offline queue. It returns the function that removes fn.
+func (c *Client) OnState(fn func(State)) (remove func()) {
+	return c.statusListeners.add(fn)
+}
+
+// OnStatus calls fn after every change of status.
+func (c *Client) OnStatus(fn func(Status)) (remove func()) {
+	last := Status("")
+	return c.OnState(func(s State) {
+		if s.Status != last {
+			last = s.Status
+			fn(s.Status)
+		}
+	})
+}
+
+// OnError calls fn with every problem that does not end the connection:
+// malformed or unknown frames, errors the server reports without a waiting
+// request, subscriptions it refuses.
+func (c *Client) OnError(fn func(error)) (remove func()) {
+	return c.errorListeners.add(fn)
+}
+
+// notifyLocked queues a state snapshot for the listeners.
+func (c *Client) notifyLocked() {
+	s := c.stateLocked()
+	c.events.push(func() { c.statusListeners.each(s) })
+}
+
+func (c *Client) setStatusLocked(s Status) {
+	c.status = s
+	c.notifyLocked()
+}
+
+func (c *Client) reportError(err error) {
+	c.events.push(func() { c.errorListeners.each(err) })
+}
+
+// Connect starts connecting; it returns at once. It does nothing if the
+// client is already connected or trying to.
+func (c *Client) Connect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || !c.stopped && c.status != StatusError {
+		return
+	}
+	c.stopped = false
+	c.attempts = 0
+	c.lastErr = nil
+	c.startDialLocked(StatusConnecting)
+}
+
+// Disconnect closes the connection and stops reconnecting. Messages sent
+// afterwards are queued until the next Connect.
+func (c *Client) Disconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.stopped = true
+	c.endConnLocked(protocol.CloseNormal, "disconnect")
+	c.lastErr = nil
+	c.setStatusLocked(StatusDisconnected)
+}
+
+// Reconnect drops the connection, if any, and dials again at once with a
+// fresh attempt count.
+func (c *Client) Reconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.stopped = false
+	c.attempts = 0
+	c.endConnLocked(protocol.CloseNormal, "reconnect")
+	c.startDialLocked(StatusReconnecting)
+}
+
+// Close disconnects for good and releases everything the client holds.
+func (c *Client) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.stopped = true
+	c.endConnLocked(protocol.CloseNormal, "closed")
+	c.setStatusLocked(StatusDisconnected)
+	c.closed = true
+	for ref, ch := range c.waiters {
+		close(ch)
+		delete(c.waiters, ref)
+	}
+	c.mu.Unlock()
+	c.stopBrowser()
+	// Let the listeners see the final status before stopping.
+	c.events.push(c.events.stop)
+}
+
+// endConnLocked ends the current connection or attempt and its timers.
+func (c *Client) endConnLocked(code int, reason string) {
+	c.gen++
+	for i, t := range c.timers {
+		if t != nil {
+			t.Stop()
+			c.timers[i] = nil
+		}
+	}
+	if c.conn != nil {
+		c.conn.Close(code, reason)
+		c.conn = nil
+		c.cancelConn()
+	}
+	// Control frames are rebuilt for the next connection.
+	kept := c.pending[:0]
+	for _, o := range c.pending {
+		if !o.control {
+			kept = append(kept, o)
+		}
+	}
+	clear(c.pending[len(kept):])
+	c.pending = kept
+	c.nextDelay = 0
+}
+
+func (c *Client) startDialLocked(s Status) {
+	c.gen++
+	gen := c.gen
+	c.setStatusLocked(s)
+	go c.dial(gen)
+}
+
+func (c *Client) dial(gen int) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DialTimeout)
+	defer cancel()
+	conn, err := c.cfg.Dialer(ctx, c.dialURL(), DialOptions{Subprotocols: c.subprotocols(), Headers: c.cfg.Headers})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		if conn != nil {
+			conn.Close(protocol.CloseNormal, "superseded")
+		}
+		return
+	}
+	if err != nil {
+		c.lostLocked(err)
+		return
+	}
+	c.connectedLocked(conn)
+}
+
+// tokenSafe reports whether a token can travel as a subprotocol, which
+// allows only HTTP token characters.
+func tokenSafe(tok string) bool {
+	for _, r := range tok {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Client) subprotocols() []string {
+	p := append([]string(nil), c.cfg.Protocols...)
+	if c.cfg.AuthToken != "" && tokenSafe(c.cfg.AuthToken) {
+		p = append(p, protocol.BearerPrefix+c.cfg.AuthToken)
+	}
+	return p
+}
+
+func (c *Client) dialURL() string {
+	if c.cfg.AuthToken == "" || tokenSafe(c.cfg.AuthToken) {
+		return c.cfg.URL
+	}
+	u, _ := url.Parse(c.cfg.URL) // validated by New
+	q := u.Query()
+	q.Set("token", c.cfg.AuthToken)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (c *Client) connectedLocked(conn Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.conn, c.cancelConn = conn, cancel
+	c.wake = make(chan struct{}, 1)
+	c.frames = 0
+	c.lastErr = nil
+
+	// Restore subscriptions ahead of the queued messages.
+	var restore []*outgoing
+	for _, ch := range sortedKeys(c.subs) {
+		restore = append(restore, c.controlFrame(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: ch}))
+	}
+	c.pending = append(restore, c.pending...)
+
+	gen := c.gen
+	c.timers[timerStable] = c.cfg.Clock.AfterFunc(c.cfg.StableAfter, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if gen == c.gen {
+			c.attempts = 0
+		}
+	})
+	c.schedulePingLocked()
+	c.setStatusLocked(StatusConnected)
+	go c.read(ctx, gen, conn)
+	go c.write(ctx, gen, conn, c.wake)
+}
+
+// lostLocked handles the end of a connection or a failed dial: reconnect
+// with backoff, or settle on a final status.
+func (c *Client) lostLocked(err error) {
+	var ce *CloseError
+	final := errors.As(err, &ce) && protocol.IsFinal(ce.Code)
+	code, reason := protocol.CloseNormal, ""
+	if errors.Is(err, ErrHeartbeatTimeout) {
+		code, reason = protocol.CloseHeartbeatFailed, "heartbeat timeout"
+	}
+	c.endConnLocked(code, reason)
+	c.lastErr = err
+	switch {
+	case c.stopped:
+		c.setStatusLocked(StatusDisconnected)
+	case final:
+		c.setStatusLocked(StatusError)
+	case c.cfg.DisableReconnect:
+		c.setStatusLocked(StatusDisconnected)
+	case c.cfg.MaxReconnectAttempts >= 0 && c.attempts >= c.cfg.MaxReconnectAttempts:
+		c.lastErr = fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, c.attempts, err)
+		c.setStatusLocked(StatusError)
+	default:
+		c.attempts++
+		c.nextDelay = c.backoff.Delay(c.attempts, rand.Float64)
+		gen := c.gen
+		c.timers[timerRetry] = c.cfg.Clock.AfterFunc(c.nextDelay, func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if gen == c.gen && !c.stopped {
+				c.timers[timerRetry] = nil
+				c.nextDelay = 0 // dialing now
+				c.startDialLocked(StatusReconnecting)
+			}
+		})
+		c.setStatusLocked(StatusReconnecting)
+	}
+}
+
+// lost is lostLocked for the goroutines of a connection.
+func (c *Client) lost(gen int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.lostLocked(err)
+	}
+}
+
+func (c *Client) read(ctx context.Context, gen int, conn Conn) {
+	for {
+		frame, err := conn.Read(ctx)
+		if errors.Is(err, ErrBinaryFrame) {
+			c.reportError(err)
+			continue
+		}
+		if err != nil {
+			c.lost(gen, err)
+			return
+		}
+		c.mu.Lock()
+		if gen != c.gen {
+			c.mu.Unlock()
+			return
+		}
+		c.frames++
+		c.mu.Unlock()
+		envs, err := protocol.DecodeFrame(frame)
+		if err != nil {
+			c.reportError(fmt.Errorf("ws: malformed frame %.200q: %w", frame, err))
+		}
+		for _, e := range envs {
+			c.route(e)
+		}
+	}
+}
+
+func (c *Client) route(e protocol.Envelope) {
+	switch e.Type {
+	case protocol.TypePong, protocol.TypePing:
+		// Heartbeats count as traffic and are never dispatched.
+	case protocol.TypeMessage:
+		c.events.push(func() { c.deliver(e) })
+	case protocol.TypeAck, protocol.TypeError:
+		c.mu.Lock()
+		w, ok := c.waiters[e.Ref]
+		if ok {
+			delete(c.waiters, e.Ref)
+			w <- e // buffered, and only this send: never blocks
+		}
+		c.mu.Unlock()
+		switch {
+		case ok:
+		case e.Type == protocol.TypeError:
+			err := e.Err()
+			if e.Channel != "" {
+				err = fmt.Errorf("ws: server refused %q: %w", e.Channel, err)
+			}
+			c.reportError(err)
+		}
+	default:
+		c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
+	}
+}
+
+// deliver runs on the events goroutine, and looks the handlers up there, so
+// that no message reaches a handler after its unsubscribe returned.
+func (c *Client) deliver(e protocol.Envelope) {
+	c.mu.Lock()
+	subs := append([]*subscription(nil), c.subs[e.Channel]...)
+	c.mu.Unlock()
+	for _, s := range subs {
+		c.mu.Lock()
+		live := c.hasSubLocked(s)
+		c.mu.Unlock()
+		if live {
+			s.handler(e)
+		}
+	}
+}
+
+func (c *Client) hasSubLocked(s *subscription) bool {
+	for _, x := range c.subs[s.channel] {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// write sends pending frames in order. A frame leaves the queue only once
+// written, so a message caught by a drop is sent again on the next connection.
+func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct{}) {
+	for {
+		c.mu.Lock()
+		if gen != c.gen {
+			c.mu.Unlock()
+			return
+		}
+		if len(c.pending) == 0 {
+			c.mu.Unlock()
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		o := c.pending[0]
+		c.mu.Unlock()
+		if err := conn.Write(ctx, o.frame); err != nil {
+			c.lost(gen, err)
+			return
+		}
+		c.mu.Lock()
+		if len(c.pending) > 0 && c.pending[0] == o {
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+			if len(c.pending) == 0 && !o.control {
+				c.notifyLocked()
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *Client) controlFrame(e protocol.Envelope) *outgoing {
+	b, _ := protocol.Encode(e) // has a type: cannot fail
+	return &outgoing{frame: b, control: true}
+}
+
+// enqueueLocked adds a frame and wakes the writer.
+func (c *Client) enqueueLocked(o *outgoing) {
+	c.pending = append(c.pending, o)
+	if c.conn != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Send sends msg, or queues it while disconnected. When QueueSize messages
+// already wait it returns ErrQueueFull and keeps nothing.
+func (c *Client) Send(msg protocol.Envelope) error {
+	b, err := protocol.Encode(msg)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.status != StatusConnected {
+		if n := c.queuedLocked(); n >= c.cfg.QueueSize {
+			return fmt.Errorf("%w: %d messages wait for the connection", ErrQueueFull, n)
+		}
+	}
+	c.enqueueLocked(&outgoing{frame: b})
+	if c.status != StatusConnected {
+		c.notifyLocked()
+	}
+	return nil
+}
+
+// Publish sends data to every subscriber of channel.
+func (c *Client) Publish(channel string, data any) error {
+	if err := protocol.ValidChannel(channel); err != nil {
+		return err
+	}
+	raw, err := marshalData(data)
+	if err != nil {
+		return err
+	}
+	return c.Send(protocol.Envelope{Type: protocol.TypePublish, Channel: channel, Data: raw})
+}
+
+// Request sends msg with a fresh ref and waits for the server's ack or
+// error. A server error is returned as a *protocol.ErrorData.
+func (c *Client) Request(ctx context.Context, msg protocol.Envelope) (protocol.Envelope, error) {
+	ch := make(chan protocol.Envelope, 1)
+	c.mu.Lock()
+	c.refs++
+	msg.Ref = "r" + strconv.Itoa(c.refs)
+	c.waiters[msg.Ref] = ch
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.waiters, msg.Ref)
+		c.mu.Unlock()
+	}
+	if err := c.Send(msg); err != nil {
+		forget()
+		return protocol.Envelope{}, err
+	}
+	select {
+	case e, ok := <-ch:
+		if !ok {
+			return protocol.Envelope{}, ErrClosed
+		}
+		return e, e.Err()
+	case <-ctx.Done():
+		forget()
+		return protocol.Envelope{}, fmt.Errorf("ws: no answer to %s %q: %w", msg.Type, msg.Channel, ctx.Err())
+	}
+}
+
+// Subscribe calls h with every message of channel until the returned
+// function is called. The first subscription to a channel subscribes on the
+// server, now or as soon as the client connects, and after every reconnect.
+func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err error) {
+	if err := protocol.ValidChannel(channel); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("ws: nil handler")
+	}
+	s := &subscription{channel: channel, handler: h}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	c.subs[channel] = append(c.subs[channel], s)
+	if len(c.subs[channel]) == 1 && c.status == StatusConnected {
+		c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel}))
+	}
+	var once sync.Once
+	return func() { once.Do(func() { c.remove(s) }) }, nil
+}
+
+func (c *Client) remove(s *subscription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.subs[s.channel]
+	for i, x := range list {
+		if x == s {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) > 0 {
+		c.subs[s.channel] = list
+		return
+	}
+	c.unsubscribeLocked(s.channel)
+}
+
+// Unsubscribe removes every handler of channel and leaves it on the server.
+func (c *Client) Unsubscribe(channel string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unsubscribeLocked(channel)
+}
+
+func (c *Client) unsubscribeLocked(channel string) {
+	if _, ok := c.subs[channel]; !ok {
+		return
+	}
+	delete(c.subs, channel)
+	if c.status == StatusConnected {
+		c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypeUnsubscribe, Channel: channel}))
+	}
+}
+
+// Channels lists the channels with at least one subscriber.
+func (c *Client) Channels() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sortedKeys(c.subs)
+}
+
+// Heartbeat ---------------------------------------------------------------
+
+func (c *Client) schedulePingLocked() {
+	if c.cfg.PingInterval < 0 {
+		return
+	}
+	gen := c.gen
+	c.timers[timerPing] = c.cfg.Clock.AfterFunc(c.cfg.PingInterval, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if gen == c.gen {
+			c.pingLocked()
+			c.schedulePingLocked()
+		}
+	})
+}
+
+// pingLocked sends a ping and takes the connection for dead if nothing at
+// all arrives within PingTimeout.
+func (c *Client) pingLocked() {
+	if c.conn == nil {
+		return
+	}
+	c.framesAtPing = c.frames
+	c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypePing, Timestamp: c.cfg.Clock.Now().UnixMilli()}))
+	if c.timers[timerPong] != nil {
+		return // a deadline is already running
+	}
+	gen := c.gen
+	c.timers[timerPong] = c.cfg.Clock.AfterFunc(c.cfg.PingTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if gen != c.gen {
+			return
+		}
+		c.timers[timerPong] = nil
+		if c.frames == c.framesAtPing {
+			c.lostLocked(ErrHeartbeatTimeout)
+		}
+	})
+}
+
+// Check verifies the connection at once with a ping, as after the page was
+// hidden for a while.
+func (c *Client) Check() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status == StatusConnected {
+		c.pingLocked()
+	}
+}
+
+// Online reconnects at once if the client is waiting to retry, as when the
+// browser reports the network is back.
+func (c *Client) Online() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status == StatusReconnecting && c.timers[timerRetry] != nil {
+		c.timers[timerRetry].Stop()
+		c.timers[timerRetry] = nil
+		c.startDialLocked(StatusReconnecting)
+	}
+}

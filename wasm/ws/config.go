@@ -1,0 +1,165 @@
+package ws
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/matih-ai/realtime/wasm/clock"
+)
+
+// Config configures a Client. Its fields mirror the spec's WebSocketConfig;
+// a zero field takes the spec's default.
+type Config struct {
+	// URL is the ws:// or wss:// address to dial. Required.
+	URL string
+	// Protocols are WebSocket subprotocols to offer.
+	Protocols []string
+	// Headers are sent with the handshake where the platform allows it
+	// (native clients; browsers cannot set WebSocket headers).
+	Headers map[string]string
+	// AuthToken is sent as the subprotocol "bearer.<token>", or as the query
+	// parameter "token" when it holds characters a subprotocol cannot.
+	AuthToken string
+
+	// DisableReconnect turns off automatic reconnection (the spec's
+	// autoReconnect: false). Default is to reconnect.
+	DisableReconnect bool
+	// MaxReconnectAttempts is how many reconnects in a row may fail before
+	// the status becomes StatusError. Default is 10; -1 means no limit.
+	MaxReconnectAttempts int
+	// ReconnectDelay is the delay before the first reconnect. Default is 1s.
+	ReconnectDelay time.Duration
+	// ReconnectDelayMultiplier grows the delay after each failed attempt.
+	// Default is 1.5.
+	ReconnectDelayMultiplier float64
+	// MaxReconnectDelay caps the delay. Default is 30s.
+	MaxReconnectDelay time.Duration
+	// ReconnectJitter spreads delays by up to this fraction either way
+	// (0.2 gives ±20%) so that clients dropped together do not return
+	// together. Default is 0: exact delays.
+	ReconnectJitter float64
+	// StableAfter is how long a connection must stay up before the attempt
+	// count resets. Default is 5s.
+	StableAfter time.Duration
+
+	// PingInterval is the time between heartbeats. Default is 30s; -1
+	// disables them.
+	PingInterval time.Duration
+	// PongTimeout is how long after a ping the connection may stay silent
+	// before it is taken for dead. Default is 10s, or PingInterval when that
+	// is shorter.
+	PingTimeout time.Duration
+
+	// QueueSize bounds the messages kept while disconnected. Default is 100.
+	QueueSize int
+	// DialTimeout bounds one connection attempt. Default is 10s.
+	DialTimeout time.Duration
+
+	// Dialer opens connections. Default dials with coder/websocket.
+	Dialer Dialer
+	// Clock tells time and runs timers. Default is the wall clock.
+	Clock clock.Clock
+}
+
+// Defaults of Config, from the spec.
+const (
+	DefaultMaxReconnectAttempts     = 10
+	DefaultReconnectDelay           = time.Second
+	DefaultReconnectDelayMultiplier = 1.5
+	DefaultMaxReconnectDelay        = 30 * time.Second
+	DefaultPingInterval             = 30 * time.Second
+	DefaultPingTimeout              = 10 * time.Second
+	DefaultQueueSize                = 100
+	DefaultDialTimeout              = 10 * time.Second
+	DefaultStableAfter              = 5 * time.Second
+)
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("ws: invalid config")
+
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+}
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	if c.URL == "" {
+		return c, configErr("url is required")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return c, configErr("url %q: %v", c.URL, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return c, configErr("url %q must start with ws:// or wss://", c.URL)
+	}
+	if u.Host == "" {
+		return c, configErr("url %q has no host", c.URL)
+	}
+	switch {
+	case c.MaxReconnectAttempts == 0:
+		c.MaxReconnectAttempts = DefaultMaxReconnectAttempts
+	case c.MaxReconnectAttempts < -1:
+		return c, configErr("maxReconnectAttempts %d: use -1 for no limit", c.MaxReconnectAttempts)
+	}
+	if c.ReconnectDelay < 0 {
+		return c, configErr("reconnectDelay %v is negative", c.ReconnectDelay)
+	}
+	if c.ReconnectDelay == 0 {
+		c.ReconnectDelay = DefaultReconnectDelay
+	}
+	if c.ReconnectDelayMultiplier == 0 {
+		c.ReconnectDelayMultiplier = DefaultReconnectDelayMultiplier
+	}
+	if c.ReconnectDelayMultiplier < 1 {
+		return c, configErr("reconnectDelayMultiplier %v is below 1", c.ReconnectDelayMultiplier)
+	}
+	if c.MaxReconnectDelay == 0 {
+		c.MaxReconnectDelay = DefaultMaxReconnectDelay
+	}
+	if c.MaxReconnectDelay < c.ReconnectDelay {
+		return c, configErr("maxReconnectDelay %v is below reconnectDelay %v", c.MaxReconnectDelay, c.ReconnectDelay)
+	}
+	if c.ReconnectJitter < 0 || c.ReconnectJitter > 1 {
+		return c, configErr("reconnectJitter %v is outside [0, 1]", c.ReconnectJitter)
+	}
+	if c.StableAfter < 0 {
+		return c, configErr("stableAfter %v is negative", c.StableAfter)
+	}
+	if c.StableAfter == 0 {
+		c.StableAfter = DefaultStableAfter
+	}
+	switch {
+	case c.PingInterval == 0:
+		c.PingInterval = DefaultPingInterval
+	case c.PingInterval < -1:
+		return c, configErr("pingInterval %v is negative: use -1 to disable", c.PingInterval)
+	}
+	if c.PingTimeout < 0 {
+		return c, configErr("pingTimeout %v is negative", c.PingTimeout)
+	}
+	if c.PingTimeout == 0 {
+		c.PingTimeout = min(DefaultPingTimeout, max(c.PingInterval, time.Millisecond))
+	}
+	if c.QueueSize < 0 {
+		return c, configErr("queueSize %d is negative", c.QueueSize)
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.DialTimeout < 0 {
+		return c, configErr("dialTimeout %v is negative", c.DialTimeout)
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.Dialer == nil {
+		c.Dialer = DialWebSocket
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real
+	}
+	return c, nil
+}
