@@ -1,0 +1,214 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// maxBatchBytes bounds a frame the writer joins from queued envelopes. It
+// stays under coder/websocket's default read limit (32 KiB), so native Go
+// clients that keep the default can read every batch; a single bigger
+// envelope still goes out alone.
+const maxBatchBytes = 32 << 10
+
+// client is one WebSocket connection. Its goroutines: serve (the handler's
+// goroutine, which owns the other two), readLoop and writeLoop.
+type client struct {
+	conn         *websocket.Conn
+	hub          *hub
+	log          *slog.Logger
+	identity     Identity
+	writeTimeout time.Duration
+	maxEcho      int
+
+	// send holds encoded envelopes for writeLoop. It is never closed, so an
+	// enqueue racing with the close cannot panic.
+	send chan []byte
+
+	subs    map[string]struct{} // guarded by hub.mu
+	echoSeq map[string]uint64   // owned by readLoop
+
+	// ctx is cancelled only to abort a stuck close (see forceClose):
+	// coder/websocket drops the connection when an operation's ctx ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	closeOnce   sync.Once
+	closing     chan struct{} // closed by the first closeWith
+	closeCode   websocket.StatusCode
+	closeReason string
+}
+
+func newClient(conn *websocket.Conn, h *hub, opts Options, id Identity) *client {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &client{
+		conn:         conn,
+		hub:          h,
+		log:          opts.Logger.With("user", id.User),
+		identity:     id,
+		writeTimeout: opts.WriteTimeout,
+		maxEcho:      opts.MaxSubscriptions,
+		send:         make(chan []byte, opts.SendBuffer),
+		subs:         make(map[string]struct{}),
+		echoSeq:      make(map[string]uint64),
+		ctx:          ctx,
+		cancel:       cancel,
+		closing:      make(chan struct{}),
+	}
+}
+
+// closeWith asks serve to close the connection with code; only the first
+// call counts. It never blocks, so it is safe under the hub's locks.
+func (c *client) closeWith(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode = websocket.StatusCode(code)
+		c.closeReason = reason
+		close(c.closing)
+	})
+}
+
+func (c *client) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// forceClose drops the connection without waiting for the peer, for a
+// shutdown whose deadline has passed.
+func (c *client) forceClose() {
+	c.closeWith(protocol.CloseServiceRestart, "server restarting")
+	c.cancel()
+}
+
+// enqueue queues a frame without ever blocking: a client whose buffer is
+// full is too slow to read and is closed, so it cannot stall the others.
+func (c *client) enqueue(frame []byte) {
+	if c.isClosing() {
+		return
+	}
+	select {
+	case c.send <- frame:
+	default:
+		c.closeWith(protocol.CloseTryAgainLater, "too slow to read")
+	}
+}
+
+// enqueueReply queues an answer to this client's own request, waiting for
+// room: a client that sends faster than it reads is slowed down (its
+// frames wait in TCP) rather than closed, and only its own reader waits.
+func (c *client) enqueueReply(frame []byte) {
+	if c.isClosing() {
+		return
+	}
+	select {
+	case c.send <- frame:
+	case <-c.closing:
+	}
+}
+
+// serve runs the connection until a close is requested, then performs the
+// close handshake once the writer is idle, so the close frame is not stuck
+// behind a half-written message.
+func (c *client) serve() {
+	defer c.cancel()
+	writerDone := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	go func() {
+		defer close(readerDone)
+		c.readLoop()
+	}()
+
+	<-c.closing
+	c.hub.removeClient(c)
+	<-writerDone
+	err := c.conn.Close(c.closeCode, c.closeReason)
+	<-readerDone
+	c.log.Debug("websocket closed", "code", int(c.closeCode), "reason", c.closeReason, "err", err)
+}
+
+// writeLoop sends queued envelopes, joining whatever is queued into one
+// frame of '\n'-separated envelopes.
+func (c *client) writeLoop() {
+	var (
+		buf  []byte // reused: conn.Write is done with it when it returns
+		next []byte // an envelope that did not fit in the previous batch
+	)
+	for {
+		if c.isClosing() {
+			return
+		}
+		if next == nil {
+			select {
+			case <-c.closing:
+				return
+			case next = <-c.send:
+			}
+		}
+		var frame []byte
+		frame, buf, next = c.batch(next, buf)
+		ctx, cancel := context.WithTimeout(c.ctx, c.writeTimeout)
+		err := c.conn.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			c.log.Debug("failed to write websocket frame", "err", err)
+			c.closeWith(protocol.CloseInternalError, "write failed")
+			return
+		}
+	}
+}
+
+// batch joins first and the envelopes queued behind it, up to
+// maxBatchBytes. It returns the frame, the buffer to reuse and the envelope
+// that did not fit, if any. Queued envelopes are shared between clients, so
+// they are copied, never appended to.
+func (c *client) batch(first, buf []byte) (frame, reuse, left []byte) {
+	if len(c.send) == 0 {
+		return first, buf, nil
+	}
+	buf = append(buf[:0], first...)
+	for len(c.send) > 0 {
+		b := <-c.send // only this goroutine receives, so this cannot block
+		if len(buf)+1+len(b) > maxBatchBytes {
+			return buf, buf, b
+		}
+		buf = append(buf, '\n')
+		buf = append(buf, b...)
+	}
+	return buf, buf, nil
+}
+
+// readLoop handles every frame until the connection fails or closes.
+func (c *client) readLoop() {
+	for {
+		typ, frame, err := c.conn.Read(c.ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == -1 && !c.isClosing() {
+				c.log.Debug("failed to read websocket frame", "err", err)
+			}
+			c.closeWith(protocol.CloseNormal, "")
+			return
+		}
+		if c.isClosing() {
+			// Requests after the close (or before a 4401) are not served.
+			continue
+		}
+		if typ != websocket.MessageText {
+			c.reply(protocol.NewError("", protocol.CodeBinaryFrame, "binary frames are not part of the protocol"))
+			continue
+		}
+		c.handleFrame(frame)
+	}
+}

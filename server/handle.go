@@ -1,0 +1,137 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// handleFrame serves every envelope of a text frame in order. A bad line is
+// answered with bad_frame and does not hide the lines around it.
+func (c *client) handleFrame(frame []byte) {
+	for line := range bytes.Lines(frame) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		env, err := protocol.Decode(line)
+		if err != nil {
+			c.reply(protocol.NewError("", protocol.CodeBadFrame, err.Error()))
+			continue
+		}
+		c.handle(env)
+	}
+}
+
+// handle serves one request envelope.
+func (c *client) handle(env protocol.Envelope) {
+	switch env.Type {
+	case protocol.TypeSubscribe:
+		c.handleSubscribe(env)
+	case protocol.TypeUnsubscribe:
+		c.handleUnsubscribe(env)
+	case protocol.TypePublish:
+		c.handlePublish(env)
+	case protocol.TypePing:
+		c.reply(protocol.Envelope{Type: protocol.TypePong, Ref: env.Ref, Timestamp: env.Timestamp})
+	default:
+		c.reply(protocol.NewError(env.Ref, protocol.CodeUnknownType, fmt.Sprintf("unknown type %.64q", env.Type)))
+	}
+}
+
+func (c *client) handleSubscribe(env protocol.Envelope) {
+	if !c.validChannel(env) {
+		return
+	}
+	err := c.hub.subscribe(c, env.Channel)
+	if errors.Is(err, errTooManyChannels) {
+		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
+			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs)))
+		return
+	}
+	c.ack(env)
+}
+
+func (c *client) handleUnsubscribe(env protocol.Envelope) {
+	if !c.validChannel(env) {
+		return
+	}
+	if !c.hub.unsubscribe(c, env.Channel) {
+		c.reply(protocol.NewError(env.Ref, protocol.CodeNotSubscribed, fmt.Sprintf("not subscribed to %q", env.Channel)))
+		return
+	}
+	c.ack(env)
+}
+
+// handlePublish fans the message out before acking, so a subscribed sender
+// sees its message before the ack.
+func (c *client) handlePublish(env protocol.Envelope) {
+	if !c.validChannel(env) {
+		return
+	}
+	var err error
+	if protocol.ChannelKind(env.Channel) == kindEcho {
+		err = c.echo(env.Channel, env.Data)
+	} else {
+		err = c.hub.publish(env.Channel, env.Data)
+	}
+	if errors.Is(err, errTooManyChannels) {
+		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
+			fmt.Sprintf("a connection may use at most %d echo channels", c.maxEcho)))
+		return
+	}
+	if err != nil {
+		c.log.Error("failed to publish", "channel", env.Channel, "err", err)
+		c.reply(protocol.NewError(env.Ref, protocol.CodeBadFrame, "the message could not be encoded"))
+		return
+	}
+	c.ack(env)
+}
+
+// kindEcho is the channel kind whose messages go back to their sender only.
+const kindEcho = "echo"
+
+// echo sends a message back to its sender. Echo messages are private to a
+// connection, so their ids count per connection and channel.
+func (c *client) echo(name string, data json.RawMessage) error {
+	seq, ok := c.echoSeq[name]
+	if !ok && len(c.echoSeq) >= c.maxEcho {
+		return errTooManyChannels
+	}
+	seq++
+	frame, err := encodeMessage(name, data, seq, c.hub.clock.Now())
+	if err != nil {
+		return err
+	}
+	c.echoSeq[name] = seq
+	c.enqueueReply(frame)
+	return nil
+}
+
+// validChannel answers bad_channel and reports false for a malformed name.
+func (c *client) validChannel(env protocol.Envelope) bool {
+	if err := protocol.ValidChannel(env.Channel); err != nil {
+		c.reply(protocol.NewError(env.Ref, protocol.CodeBadChannel, err.Error()))
+		return false
+	}
+	return true
+}
+
+// ack acknowledges a request; a request without a ref is not acknowledged.
+func (c *client) ack(env protocol.Envelope) {
+	if env.Ref != "" {
+		c.reply(protocol.Envelope{Type: protocol.TypeAck, Ref: env.Ref, Channel: env.Channel})
+	}
+}
+
+// reply queues an envelope for this client only.
+func (c *client) reply(env protocol.Envelope) {
+	frame, err := protocol.Encode(env)
+	if err != nil {
+		c.log.Error("failed to encode reply", "type", env.Type, "err", err)
+		return
+	}
+	c.enqueueReply(frame)
+}

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/coder/websocket"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// handleWebSocket upgrades /ws and serves the connection until it closes.
+// A refused token still completes the upgrade and is closed with 4401,
+// because a browser cannot see the HTTP status of a failed handshake.
+func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
+	subprotocol := bearerSubprotocol(r)
+	token := requestToken(r, subprotocol)
+	id, authErr := s.authenticate(r, token)
+
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.Origins}
+	if subprotocol != "" {
+		opts.Subprotocols = []string{subprotocol}
+	}
+	conn, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		// Accept has written the HTTP error response.
+		s.log.Info("failed to accept websocket", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	conn.SetReadLimit(s.opts.ReadLimit)
+
+	c := newClient(conn, s.hub, s.opts, id)
+	if !s.track(c) {
+		c.cancel()
+		conn.Close(protocol.CloseServiceRestart, "server restarting")
+		return
+	}
+	defer s.untrack(c)
+	if authErr != nil {
+		s.log.Info("websocket unauthorized", "remote", r.RemoteAddr, "err", authErr)
+		c.closeWith(protocol.CloseUnauthorized, unauthorizedReason(authErr))
+	} else {
+		s.log.Debug("websocket connected", "remote", r.RemoteAddr, "user", id.User)
+	}
+	c.serve()
+}
+
+// authenticate runs the configured Authenticator; without one everyone is
+// accepted.
+func (s *Server) authenticate(r *http.Request, token string) (Identity, error) {
+	if s.opts.Auth == nil {
+		return Identity{}, nil
+	}
+	return s.opts.Auth.Authenticate(r.Context(), token)
+}
+
+// unauthorizedReason is the close reason of a refused token; it names no
+// detail beyond missing or invalid, and fits the 123 bytes of a reason.
+func unauthorizedReason(err error) string {
+	if errors.Is(err, ErrMissingToken) {
+		return "unauthorized: missing token"
+	}
+	return "unauthorized: invalid token"
+}
