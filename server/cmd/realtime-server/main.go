@@ -1,0 +1,108 @@
+// Command realtime-server serves the realtime backend: the WebSocket
+// pub/sub endpoint /ws, /healthz and the pages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/matih-ai/realtime/server"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "realtime-server:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags choose.
+type config struct {
+	addr    string
+	token   string
+	origins string
+	web     string
+}
+
+func parseFlags() config {
+	var c config
+	flag.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	flag.StringVar(&c.token, "token", os.Getenv("REALTIME_TOKEN"), "token WebSocket clients must offer (default $REALTIME_TOKEN); empty disables auth")
+	flag.StringVar(&c.origins, "origins", "", "comma-separated origin host patterns allowed to open a WebSocket besides the server's own host")
+	flag.StringVar(&c.web, "web", "web", "directory of static files served under /web/")
+	flag.Parse()
+	return c
+}
+
+// options builds the server's Options in one place.
+func options(c config, log *slog.Logger) server.Options {
+	opts := server.Options{
+		Logger: log,
+		WebDir: c.web,
+	}
+	if c.token != "" {
+		opts.Auth = server.StaticToken(c.token)
+	}
+	for o := range strings.SplitSeq(c.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opts.Origins = append(opts.Origins, o)
+		}
+	}
+
+	// ---- go-app pages: plug the pages handler in here. ----
+	// opts.Pages = pagesHandler // serves "/" and "/web/" itself, so WebDir is then unused
+	// ---------------------------------------------------------
+
+	return opts
+}
+
+func run() error {
+	cfg := parseFlags()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := server.New(options(cfg, log))
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", cfg.addr, err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	fmt.Printf("realtime server listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("failed to serve: %w", err)
+	case <-ctx.Done():
+	}
+	stop() // a second signal kills the process
+
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// http.Server.Shutdown stops accepting and waits for plain requests but
+	// not for WebSockets; srv.Shutdown closes those with 1012.
+	httpErr := hs.Shutdown(shutdownCtx)
+	wsErr := srv.Shutdown(shutdownCtx)
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("failed to serve: %w", err)
+	}
+	if err := errors.Join(httpErr, wsErr); err != nil {
+		return fmt.Errorf("failed to shut down: %w", err)
+	}
+	return nil
+}
