@@ -7,8 +7,8 @@
 //     unsubscribe, publish, ping), one hub of channels shared by every
 //     connection.
 //   - GET /healthz: 200 "ok", for load balancers and scripts.
-//   - everything else: [Options.Pages] (the go-app handler), or, without
-//     pages, the static files of [Options.WebDir] under /web/.
+//   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
+//   - everything else: [Options.Pages] (the go-app handler).
 //
 // # Close codes
 //

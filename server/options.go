@@ -20,11 +20,11 @@ type Options struct {
 	Origins []string
 
 	// Pages serves every path the server does not handle itself; the go-app
-	// handler goes here. Nil serves WebDir under /web/ and 404 elsewhere.
+	// handler goes here. Nil answers 404 but for "/".
 	Pages http.Handler
 
-	// WebDir is the directory served under /web/ when Pages is nil (go-app's
-	// handler serves /web/ itself). Empty serves nothing.
+	// WebDir is the directory served under /web/, ahead of Pages. Empty
+	// serves nothing there.
 	WebDir string
 
 	// Logger receives connection events. Defaults to discarding them.

@@ -45,13 +45,14 @@ func New(opts Options) *Server {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
 	})
-	switch {
-	case opts.Pages != nil:
+	// Static files are served here, not by the pages handler: go-app's
+	// handler does not compress, and the wasm files are large.
+	if opts.WebDir != "" {
+		s.mux.Handle("/web/", http.StripPrefix("/web/", http.FileServer(http.Dir(opts.WebDir))))
+	}
+	if opts.Pages != nil {
 		s.mux.Handle("/", opts.Pages)
-	default:
-		if opts.WebDir != "" {
-			s.mux.Handle("/web/", http.StripPrefix("/web/", http.FileServer(http.Dir(opts.WebDir))))
-		}
+	} else {
 		s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, "realtime server: WebSocket at /ws, health at /healthz\n")

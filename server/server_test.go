@@ -46,7 +46,7 @@ func TestRoutes(t *testing.T) {
 		{"unknown path", "plain", "/nope", 404, ""},
 		{"healthz with pages", "pages", "/healthz", 200, "ok"},
 		{"pages get the rest", "pages", "/presence", 200, "page /presence"},
-		{"pages own /web/", "pages", "/web/realtime.js", 200, "page /web/realtime.js"},
+		{"static files beside pages", "pages", "/web/realtime.js", 200, "js"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

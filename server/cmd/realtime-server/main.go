@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/matih-ai/realtime/components/demo"
 	"github.com/matih-ai/realtime/server"
 )
 
@@ -59,9 +60,8 @@ func options(c config, log *slog.Logger) server.Options {
 		}
 	}
 
-	// ---- go-app pages: plug the pages handler in here. ----
-	// opts.Pages = pagesHandler // serves "/" and "/web/" itself, so WebDir is then unused
-	// ---------------------------------------------------------
+	demo.Routes()
+	opts.Pages = demo.Handler(c.token)
 
 	return opts
 }

@@ -1,0 +1,76 @@
+// Package demo holds the demo pages that `make run` serves: one page per
+// component, against the bundled server. Both the wasm app (which renders
+// them) and the server (which pre-renders them) register its routes.
+package demo
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/matih-ai/realtime/wasm/ws"
+)
+
+// Routes registers the demo pages with go-app.
+func Routes() {
+	app.Route("/", func() app.Composer { return &IndexPage{} })
+	app.Route("/websocket", func() app.Composer { return &WebSocketPage{} })
+}
+
+// TokenEnv is the go-app environment variable through which the server
+// hands the demo pages its development token.
+const TokenEnv = "REALTIME_TOKEN"
+
+// wsConfig is the connection every demo page uses: the server's /ws with its
+// development token.
+func wsConfig() ws.Config {
+	return ws.Config{URL: "/ws", AuthToken: app.Getenv(TokenEnv)}
+}
+
+type page struct {
+	path, title, summary string
+}
+
+var pages = []page{
+	{"/websocket", "WebSocket", "A live connection: status, echo, pub/sub between tabs, offline queue, reconnect with backoff."},
+}
+
+// layout frames a demo page: header, navigation, content.
+func layout(current string, content ...app.UI) app.UI {
+	return app.Div().Class("rt-page").Body(
+		app.Header().Class("rt-header").Body(
+			app.A().Class("rt-brand").Href("/").Body(
+				app.Span().Class("rt-brand__mark").Text("◆"),
+				app.Text("Realtime workbench"),
+			),
+			app.Nav().Class("rt-nav").Body(
+				app.Range(pages).Slice(func(i int) app.UI {
+					p := pages[i]
+					link := app.A().Href(p.path).Class("rt-nav__link").Text(p.title)
+					if p.path == current {
+						link = link.Class("rt-nav__link--current").Aria("current", "page")
+					}
+					return link
+				}),
+			),
+		),
+		app.Main().Class("rt-main").Body(content...),
+	)
+}
+
+// IndexPage lists the demos.
+type IndexPage struct{ app.Compo }
+
+func (p *IndexPage) Render() app.UI {
+	return layout("/",
+		app.H1().Text("Realtime primitives"),
+		app.P().Class("rt-lead").Text("Go compiled to WebAssembly, running in this page. Each demo talks to the server that serves it."),
+		app.Div().Class("rt-cards").Body(
+			app.Range(pages).Slice(func(i int) app.UI {
+				p := pages[i]
+				return app.A().Class("rt-card").Href(p.path).Body(
+					app.H2().Text(p.title),
+					app.P().Text(p.summary),
+				)
+			}),
+		),
+	)
+}

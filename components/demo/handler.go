@@ -1,0 +1,21 @@
+package demo
+
+import "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+// Handler returns the go-app handler that serves the demo pages. token is
+// the server's development token, handed to the pages so they can connect;
+// empty when the server needs none.
+func Handler(token string) *app.Handler {
+	env := map[string]string{}
+	if token != "" {
+		env[TokenEnv] = token
+	}
+	return &app.Handler{
+		Name:        "Realtime workbench",
+		ShortName:   "Realtime",
+		Title:       "Realtime workbench",
+		Description: "Realtime primitives in Go and WebAssembly: WebSocket, SSE, presence, notifications, live feeds, query status.",
+		Styles:      []string{"/web/realtime.css"},
+		Env:         env,
+	}
+}
