@@ -110,6 +110,9 @@ func (c *webSocketPanel) send(channel string) app.EventHandler {
 		c.sent++
 		c.problem = ""
 		c.draft = ""
+		// ValueTo updates the field without a render, so the rendered value
+		// is still "": clear the element itself.
+		app.Window().GetElementByID("message").Set("value", "")
 	}
 }
 

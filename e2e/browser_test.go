@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/matih-ai/realtime/components/demo"
+	"github.com/matih-ai/realtime/server"
+)
+
+var (
+	webDir     string // built app.wasm and the static files
+	chromePath string
+	setupErr   error // why the browser tests cannot run
+)
+
+func TestMain(m *testing.M) {
+	demo.Routes()
+	tmp, err := os.MkdirTemp("", "realtime-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	webDir = filepath.Join(tmp, "web")
+	chromePath, setupErr = findChrome()
+	if setupErr == nil {
+		setupErr = buildWeb(webDir)
+	}
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+func findChrome() (string, error) {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no Chromium found (install Debian's chromium package or set CHROME_PATH)")
+}
+
+// buildWeb builds app.wasm next to a copy of the repository's web/ files,
+// so the test runs what `make run` serves.
+func buildWeb(dir string) error {
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return fmt.Errorf("failed to find the module root: %w", err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(root)), "web")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		return fmt.Errorf("failed to copy %s: %w", src, err)
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "app.wasm"), "./wasm/cmd/app")
+	cmd.Dir = strings.TrimSpace(string(root))
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("failed to build app.wasm: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// needBrowser skips a test that cannot run here, or fails it under CI.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if setupErr == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("browser tests cannot run: %v", setupErr)
+	}
+	t.Skipf("browser tests skipped: %v", setupErr)
+}
+
+// demoServer is the realtime server on a fixed 127.0.0.1 port that can be
+// stopped and started again on the same address.
+type demoServer struct {
+	t    *testing.T
+	addr string
+
+	mu   sync.Mutex
+	srv  *server.Server
+	http *http.Server
+}
+
+func startDemoServer(t *testing.T) *demoServer {
+	t.Helper()
+	d := &demoServer{t: t, addr: "127.0.0.1:0"}
+	d.start()
+	t.Cleanup(d.stop)
+	return d
+}
+
+func (d *demoServer) URL(path string) string { return "http://" + d.addr + path }
+
+func (d *demoServer) start() {
+	d.t.Helper()
+	var ln net.Listener
+	var err error
+	// The port of a server just stopped can take a moment to be free.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if ln, err = net.Listen("tcp", d.addr); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		d.t.Fatalf("failed to listen: %v", err)
+	}
+	d.addr = ln.Addr().String()
+	srv := server.New(server.Options{WebDir: webDir, Pages: demo.Handler("")})
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(ln)
+	d.mu.Lock()
+	d.srv, d.http = srv, hs
+	d.mu.Unlock()
+}
+
+func (d *demoServer) stop() {
+	d.mu.Lock()
+	srv, hs := d.srv, d.http
+	d.srv, d.http = nil, nil
+	d.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(ctx)
+	srv.Shutdown(ctx)
+}
+
+// newBrowser starts headless Chromium with a fresh profile and returns a tab.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromePath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("failed to start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func waitFor(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js,
+		chromedp.WithPollingInterval(25*time.Millisecond),
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		t.Fatalf("waiting for %s: %v\npage text:\n%s", what, err, page)
+	}
+}
+
+// screenshot saves the page to $E2E_SCREENSHOTS (default out/screenshots)
+// for a person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "out", "screenshots")
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}

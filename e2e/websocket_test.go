@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// statusIs is a JavaScript condition on the demo page's status badge.
+func statusIs(s string) string {
+	return fmt.Sprintf(`document.querySelector('#status [data-status]')?.dataset.status === %q`, s)
+}
+
+// logCount counts the log lines whose text is exactly text.
+func logCount(text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('#log .rt-log__text')].filter(e => e.textContent === %q).length`, text)
+}
+
+func sendEcho(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#message"), text),
+		chromedp.Click(chromedp.CSS("#send")),
+	); err != nil {
+		t.Fatalf("sending %q: %v", text, err)
+	}
+}
+
+func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
+	needBrowser(t)
+	srv := startDemoServer(t)
+	ctx := newBrowser(t)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+
+	sendEcho(t, ctx, "hello from chromium")
+	waitFor(t, ctx, "the echo", logCount("hello from chromium")+" === 1")
+	screenshot(t, ctx, "websocket-connected")
+
+	srv.stop()
+	waitFor(t, ctx, "the page to notice the server is gone", statusIs("reconnecting"))
+	sendEcho(t, ctx, "sent while offline")
+	waitFor(t, ctx, "the message to be queued", `document.querySelector('#queued').textContent === "1"`)
+	screenshot(t, ctx, "websocket-reconnecting")
+
+	srv.start()
+	waitFor(t, ctx, "the page to reconnect", statusIs("connected"))
+	waitFor(t, ctx, "the queued message to be delivered", logCount("sent while offline")+" === 1")
+
+	// Still live: a new message comes back, and the queued one came once.
+	sendEcho(t, ctx, "after the restart")
+	waitFor(t, ctx, "an echo after the restart", logCount("after the restart")+" === 1")
+	queued, err := chromedp.Run(ctx, chromedp.Evaluate[int](logCount("sent while offline")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if queued != 1 {
+		t.Fatalf("the queued message arrived %d times, want once", queued)
+	}
+	text, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("#queued")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(text) != "0" {
+		t.Fatalf("queue shows %q after the flush, want 0", text)
+	}
+}
