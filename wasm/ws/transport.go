@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/coder/websocket"
 )
 
 // Conn is one open WebSocket connection, as the Client needs it. It lets
@@ -47,46 +45,14 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("ws: connection closed with code %d: %s", e.Code, e.Reason)
 }
 
-// readLimit bounds one incoming frame. The server batches envelopes, so a
-// frame may be much larger than one message.
-const readLimit = 8 << 20
-
-// DialWebSocket dials with coder/websocket; it is the default Dialer.
+// DialWebSocket is the default Dialer: coder/websocket natively, the
+// browser's own WebSocket in the browser (coder/websocket's wasm Conn
+// reports every close as net.ErrClosed, losing the code that says whether
+// to reconnect).
 func DialWebSocket(ctx context.Context, url string, opts DialOptions) (Conn, error) {
-	c, _, err := websocket.Dial(ctx, url, platformDialOptions(opts))
+	c, err := dialPlatform(ctx, url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("failed to dial %s: %w", url, err)
 	}
-	c.SetReadLimit(readLimit)
-	return &wsConn{c: c}, nil
-}
-
-type wsConn struct{ c *websocket.Conn }
-
-func (w *wsConn) Read(ctx context.Context) ([]byte, error) {
-	typ, b, err := w.c.Read(ctx)
-	if err != nil {
-		var ce websocket.CloseError
-		if errors.As(err, &ce) {
-			return nil, &CloseError{Code: int(ce.Code), Reason: ce.Reason}
-		}
-		return nil, fmt.Errorf("failed to read: %w", err)
-	}
-	if typ != websocket.MessageText {
-		return nil, ErrBinaryFrame
-	}
-	return b, nil
-}
-
-func (w *wsConn) Write(ctx context.Context, frame []byte) error {
-	if err := w.c.Write(ctx, websocket.MessageText, frame); err != nil {
-		return fmt.Errorf("failed to write: %w", err)
-	}
-	return nil
-}
-
-func (w *wsConn) Close(code int, reason string) error {
-	// Close waits for the peer's answer, which a dead peer never sends.
-	go w.c.Close(websocket.StatusCode(code), reason)
-	return nil
+	return c, nil
 }

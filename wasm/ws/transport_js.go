@@ -2,9 +2,156 @@
 
 package ws
 
-import "github.com/coder/websocket"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall/js"
+)
 
-// Browsers cannot set WebSocket headers, so Headers are not sent.
-func platformDialOptions(opts DialOptions) *websocket.DialOptions {
-	return &websocket.DialOptions{Subprotocols: opts.Subprotocols}
+// dialPlatform opens the browser's WebSocket. Browsers cannot set headers,
+// so opts.Headers are not sent.
+func dialPlatform(ctx context.Context, url string, opts DialOptions) (Conn, error) {
+	protocols := make([]any, len(opts.Subprotocols))
+	for i, p := range opts.Subprotocols {
+		protocols[i] = p
+	}
+	c := &jsConn{signal: make(chan struct{}, 1), opened: make(chan struct{}), closed: make(chan struct{})}
+	// The constructor throws a SyntaxError on a bad URL or protocol.
+	err := jsCall(func() { c.ws = js.Global().Get("WebSocket").New(url, protocols) })
+	if err != nil {
+		return nil, err
+	}
+	c.ws.Set("binaryType", "arraybuffer")
+	c.on("open", func(js.Value) { close(c.opened) })
+	c.on("message", c.onMessage)
+	c.on("close", c.onClose)
+	select {
+	case <-c.opened:
+		return c, nil
+	case <-c.closed:
+		// Browsers hide why a handshake failed; the code is 1006.
+		return nil, c.closeErr
+	case <-ctx.Done():
+		c.ws.Call("close")
+		return nil, ctx.Err()
+	}
+}
+
+// jsConn is a Conn on the browser's WebSocket. Its callbacks never block:
+// they append to a buffer and signal the reader.
+type jsConn struct {
+	ws     js.Value
+	events []jsListener
+	signal chan struct{}
+	opened chan struct{}
+	closed chan struct{}
+
+	mu       sync.Mutex
+	frames   []jsFrame
+	closeErr error
+}
+
+type jsListener struct {
+	event string
+	fn    js.Func
+}
+
+type jsFrame struct {
+	text   []byte
+	binary bool
+}
+
+func (c *jsConn) on(event string, fn func(js.Value)) {
+	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		fn(args[0])
+		return nil
+	})
+	c.events = append(c.events, jsListener{event, f})
+	c.ws.Call("addEventListener", event, f)
+}
+
+func (c *jsConn) onMessage(e js.Value) {
+	data := e.Get("data")
+	frame := jsFrame{binary: data.Type() != js.TypeString}
+	if !frame.binary {
+		frame.text = []byte(data.String())
+	}
+	c.mu.Lock()
+	c.frames = append(c.frames, frame)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (c *jsConn) onClose(e js.Value) {
+	c.mu.Lock()
+	c.closeErr = &CloseError{Code: e.Get("code").Int(), Reason: e.Get("reason").String()}
+	c.mu.Unlock()
+	close(c.closed)
+	for _, l := range c.events {
+		c.ws.Call("removeEventListener", l.event, l.fn)
+		l.fn.Release()
+	}
+	c.events = nil
+}
+
+// Read returns buffered frames first, so nothing the peer sent before
+// closing is lost, then the close.
+func (c *jsConn) Read(ctx context.Context) ([]byte, error) {
+	for {
+		c.mu.Lock()
+		if len(c.frames) > 0 {
+			f := c.frames[0]
+			c.frames[0] = jsFrame{}
+			c.frames = c.frames[1:]
+			c.mu.Unlock()
+			if f.binary {
+				return nil, ErrBinaryFrame
+			}
+			return f.text, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.signal:
+		case <-c.closed:
+			c.mu.Lock()
+			n, err := len(c.frames), c.closeErr
+			c.mu.Unlock()
+			if n == 0 {
+				return nil, err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+var errNotOpen = errors.New("ws: write on a closed WebSocket")
+
+// Write fails once the socket is closing: a browser silently discards what
+// is sent then, and the message must stay queued instead.
+func (c *jsConn) Write(ctx context.Context, frame []byte) error {
+	if c.ws.Get("readyState").Int() != 1 { // OPEN
+		return errNotOpen
+	}
+	return jsCall(func() { c.ws.Call("send", string(frame)) })
+}
+
+func (c *jsConn) Close(code int, reason string) error {
+	return jsCall(func() { c.ws.Call("close", code, reason) })
+}
+
+// jsCall turns a JavaScript exception into an error.
+func jsCall(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ws: %v", r)
+		}
+	}()
+	f()
+	return nil
 }
