@@ -91,15 +91,21 @@ func needBrowser(t *testing.T) {
 type demoServer struct {
 	t    *testing.T
 	addr string
+	opts server.Options
 
 	mu   sync.Mutex
 	srv  *server.Server
 	http *http.Server
 }
 
-func startDemoServer(t *testing.T) *demoServer {
+// startDemoServer serves the demo pages; opts may set auth and limits.
+func startDemoServer(t *testing.T, opts server.Options) *demoServer {
 	t.Helper()
-	d := &demoServer{t: t, addr: "127.0.0.1:0"}
+	if opts.Pages == nil {
+		opts.Pages = demo.Handler("")
+	}
+	opts.WebDir = webDir
+	d := &demoServer{t: t, addr: "127.0.0.1:0", opts: opts}
 	d.start()
 	t.Cleanup(d.stop)
 	return d
@@ -122,7 +128,7 @@ func (d *demoServer) start() {
 		d.t.Fatalf("failed to listen: %v", err)
 	}
 	d.addr = ln.Addr().String()
-	srv := server.New(server.Options{WebDir: webDir, Pages: demo.Handler("")})
+	srv := server.New(d.opts)
 	hs := &http.Server{Handler: srv}
 	go hs.Serve(ln)
 	d.mu.Lock()

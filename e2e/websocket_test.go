@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/matih-ai/realtime/components/demo"
+	"github.com/matih-ai/realtime/server"
 )
 
 // statusIs is a JavaScript condition on the demo page's status badge.
@@ -31,7 +36,7 @@ func sendEcho(t *testing.T, ctx context.Context, text string) {
 
 func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	needBrowser(t)
-	srv := startDemoServer(t)
+	srv := startDemoServer(t, server.Options{})
 	ctx := newBrowser(t)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket"))); err != nil {
@@ -69,5 +74,49 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	}
 	if strings.TrimSpace(text) != "0" {
 		t.Fatalf("queue shows %q after the flush, want 0", text)
+	}
+}
+
+func TestWebSocketDemoReconnectsAtOnceWhenTheBrowserIsBackOnline(t *testing.T) {
+	needBrowser(t)
+	srv := startDemoServer(t, server.Options{})
+	ctx := newBrowser(t)
+	// A long backoff: only the online event can bring it back within the test.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket?reconnectDelay=60000"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	srv.stop()
+	waitFor(t, ctx, "a reconnect a minute away", `document.querySelector('#attempt').textContent === "1, next in 1m0s"`)
+	srv.start()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.dispatchEvent(new Event("online"))`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to reconnect on the online event", statusIs("connected"))
+}
+
+func TestWebSocketDemoStopsOnABadToken(t *testing.T) {
+	needBrowser(t)
+	var dials atomic.Int32
+	srv := startDemoServer(t, server.Options{
+		Auth: server.AuthenticatorFunc(func(ctx context.Context, token string) (server.Identity, error) {
+			dials.Add(1)
+			return server.StaticToken("right").Authenticate(ctx, token)
+		}),
+		Pages: demo.Handler("wrong"),
+	})
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket?reconnectDelay=10"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the error status", statusIs("error"))
+	waitFor(t, ctx, "the reason on the page", `document.querySelector('#problem')?.textContent.includes("4401")`)
+	screenshot(t, ctx, "websocket-unauthorized")
+	// With a 10 ms backoff, any retry would have shown by now.
+	if _, err := chromedp.Run(ctx, chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("the page dialed %d times after a 4401, want once", n)
 	}
 }

@@ -4,6 +4,9 @@
 package demo
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/matih-ai/realtime/wasm/ws"
@@ -20,9 +23,24 @@ func Routes() {
 const TokenEnv = "REALTIME_TOKEN"
 
 // wsConfig is the connection every demo page uses: the server's /ws with its
-// development token.
+// development token. Query parameters of the page tune it, to try other
+// settings without a rebuild: reconnectDelay, maxReconnectDelay and
+// pingInterval in milliseconds, maxReconnectAttempts.
 func wsConfig() ws.Config {
-	return ws.Config{URL: "/ws", AuthToken: app.Getenv(TokenEnv)}
+	q := app.Window().URL().Query()
+	ms := func(name string) time.Duration {
+		n, _ := strconv.Atoi(q.Get(name))
+		return time.Duration(n) * time.Millisecond
+	}
+	attempts, _ := strconv.Atoi(q.Get("maxReconnectAttempts"))
+	return ws.Config{
+		URL:                  "/ws",
+		AuthToken:            app.Getenv(TokenEnv),
+		ReconnectDelay:       ms("reconnectDelay"),
+		MaxReconnectDelay:    max(ms("maxReconnectDelay"), ms("reconnectDelay")),
+		PingInterval:         ms("pingInterval"),
+		MaxReconnectAttempts: attempts,
+	}
 }
 
 type page struct {

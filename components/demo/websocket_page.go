@@ -145,7 +145,7 @@ func (c *webSocketPanel) Render() app.UI {
 			),
 			app.Div().Class("rt-actions").Body(
 				app.Button().ID("connect").Class("rt-button").Text("Connect").
-					Disabled(s.Status == ws.StatusConnected || s.Status == ws.StatusConnecting).
+					Disabled(s.Status != ws.StatusDisconnected && s.Status != ws.StatusError).
 					OnClick(c.control((*ws.Client).Connect)),
 				app.Button().ID("disconnect").Class("rt-button").Text("Disconnect").
 					Disabled(s.Status == ws.StatusDisconnected).
