@@ -136,6 +136,22 @@ func (d *demoServer) start() {
 	d.mu.Unlock()
 }
 
+// waitSubscribers waits until channel has n subscribers on the server.
+func (d *demoServer) waitSubscribers(channel string, n int) {
+	d.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		d.mu.Lock()
+		got := d.srv.Subscribers(channel)
+		d.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("%s has %d subscribers on the server, want %d", channel, got, n)
+		}
+	}
+}
+
 func (d *demoServer) stop() {
 	d.mu.Lock()
 	srv, hs := d.srv, d.http

@@ -120,3 +120,31 @@ func TestWebSocketDemoStopsOnABadToken(t *testing.T) {
 		t.Fatalf("the page dialed %d times after a 4401, want once", n)
 	}
 }
+
+func TestWebSocketDemoUnsubscribesWhatDismounts(t *testing.T) {
+	needBrowser(t)
+	srv := startDemoServer(t, server.Options{})
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	srv.waitSubscribers("demo:lobby", 1)
+
+	// The checkbox dismounts the lobby's Channel component.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#listen"))); err != nil {
+		t.Fatal(err)
+	}
+	srv.waitSubscribers("demo:lobby", 0)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#listen"))); err != nil {
+		t.Fatal(err)
+	}
+	srv.waitSubscribers("demo:lobby", 1)
+
+	// Leaving the page dismounts the provider: its connection goes.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("a.rt-brand"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the index page", `location.pathname === "/" && document.querySelector(".rt-cards") !== null`)
+	srv.waitSubscribers("demo:lobby", 0)
+}

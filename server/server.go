@@ -66,6 +66,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// Subscribers counts the connections subscribed to channel now.
+func (s *Server) Subscribers(channel string) int { return s.hub.subscribers(channel) }
+
 // Publish sends data, encoded as JSON, to every subscriber of channel. It
 // never blocks on a slow subscriber, so server-side feeds can call it from
 // any goroutine.

@@ -57,6 +57,7 @@ type webSocketPanel struct {
 	problem  string
 	tab      string
 	stop     func()
+	muted    bool // lobby unsubscribed
 }
 
 func (c *webSocketPanel) OnMount(ctx app.Context) {
@@ -132,7 +133,10 @@ func (c *webSocketPanel) Render() app.UI {
 	}
 	return app.Div().Class("rt-grid").Body(
 		&components.Channel{Name: echoChannel, OnMessage: c.onMessage},
-		&components.Channel{Name: lobbyChannel, OnMessage: c.onMessage},
+		// Unchecking "listen" dismounts the Channel, which unsubscribes.
+		app.If(!c.muted, func() app.UI {
+			return &components.Channel{Name: lobbyChannel, OnMessage: c.onMessage}
+		}),
 
 		app.Section().Class("rt-panel").Body(
 			app.H2().Text("Connection"),
@@ -169,6 +173,11 @@ func (c *webSocketPanel) Render() app.UI {
 					OnClick(c.send(lobbyChannel)),
 			),
 			app.P().Class("rt-hint").Text("Echo goes to "+echoChannel+" and comes back to this tab only; broadcast goes to every tab on "+lobbyChannel+"."),
+			app.Label().Class("rt-toggle").Body(
+				app.Input().ID("listen").Type("checkbox").Checked(!c.muted).
+					OnChange(func(ctx app.Context, e app.Event) { c.muted = !ctx.JSSrc().Get("checked").Bool() }),
+				app.Text("Listen to "+lobbyChannel),
+			),
 			app.Ol().ID("log").Class("rt-log").Body(
 				app.If(len(c.log) == 0, func() app.UI {
 					return app.Li().Class("rt-log__empty").Text("No messages yet.")
