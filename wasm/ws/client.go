@@ -45,24 +45,23 @@ type Client struct {
 	errorListeners  listeners[error]
 	stopBrowser     func()
 
-	mu           sync.Mutex
-	status       Status
-	attempts     int // consecutive reconnect attempts since the last stable connection
-	nextDelay    time.Duration
-	lastErr      error
-	stopped      bool // Disconnect was called: no reconnect until Connect
-	closed       bool
-	gen          int // bumped whenever a connection or attempt ends; stale events compare it
-	conn         Conn
-	cancelConn   context.CancelFunc
-	wake         chan struct{} // wakes the current writer
-	pending      []*outgoing
-	subs         map[string][]*subscription
-	waiters      map[string]chan protocol.Envelope
-	refs         int
-	frames       uint64 // frames read on the current connection
-	framesAtPing uint64
-	timers       [4]clock.Timer // indexed by timer*
+	mu         sync.Mutex
+	status     Status
+	attempts   int // consecutive reconnect attempts since the last stable connection
+	nextDelay  time.Duration
+	lastErr    error
+	stopped    bool // Disconnect was called: no reconnect until Connect
+	closed     bool
+	gen        int // bumped whenever a connection or attempt ends; stale events compare it
+	conn       Conn
+	cancelConn context.CancelFunc
+	wake       chan struct{} // wakes the current writer
+	pending    []*outgoing
+	subs       map[string][]*subscription
+	waiters    map[string]chan protocol.Envelope
+	refs       int
+	frames     uint64         // frames read on the current connection
+	timers     [4]clock.Timer // indexed by timer*
 }
 
 const (
@@ -687,12 +686,14 @@ func (c *Client) pingLocked() {
 	if c.conn == nil {
 		return
 	}
-	c.framesAtPing = c.frames
 	c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypePing, Timestamp: c.cfg.Clock.Now().UnixMilli()}))
 	if c.timers[timerPong] != nil {
 		return // a deadline is already running
 	}
-	gen := c.gen
+	// The deadline judges the traffic since its own ping: a later ping,
+	// due at the same instant when PingTimeout equals PingInterval, must
+	// not move the mark and make an answered ping look unanswered.
+	gen, mark := c.gen, c.frames
 	c.timers[timerPong] = c.cfg.Clock.AfterFunc(c.cfg.PingTimeout, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -700,7 +701,7 @@ func (c *Client) pingLocked() {
 			return
 		}
 		c.timers[timerPong] = nil
-		if c.frames == c.framesAtPing {
+		if c.frames == mark {
 			c.lostLocked(ErrHeartbeatTimeout)
 		}
 	})

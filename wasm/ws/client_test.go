@@ -343,6 +343,30 @@ func TestHeartbeatTimeoutReconnects(t *testing.T) {
 	h.waitStatus(ws.StatusConnected)
 }
 
+// A ping sent while the previous one's deadline runs must not move the
+// mark that deadline judges by: the first ping was answered.
+func TestHeartbeatDeadlineJudgesTrafficSinceItsOwnPing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{PingInterval: 10 * time.Second, PingTimeout: 15 * time.Second})
+	got := make(chan protocol.Envelope, 10)
+	conn := h.connect()
+	h.client.Subscribe("x:y", func(e protocol.Envelope) { got <- e })
+	conn.recvType(t, protocol.TypeSubscribe)
+
+	h.clock.Advance(10 * time.Second) // ping 1; its deadline is at 25s
+	ping := conn.recvType(t, protocol.TypePing)
+	conn.send(protocol.Envelope{Type: protocol.TypePong, Timestamp: ping.Timestamp})
+	conn.send(protocol.Envelope{Type: protocol.TypeMessage, Channel: "x:y", Data: json.RawMessage(`1`)})
+	<-got // the pong has been read
+	// Ping 2 goes out; its answer is still on the way at ping 1's deadline.
+	h.clock.Advance(10 * time.Second)
+	conn.recvType(t, protocol.TypePing)
+	h.clock.Advance(5 * time.Second)
+	if st := h.client.State(); st.Status != ws.StatusConnected {
+		t.Fatalf("answered ping taken for dead: %s (%v)", st.Status, st.Err)
+	}
+}
+
 func TestCheckPingsAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ws.Config{})
