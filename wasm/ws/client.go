@@ -55,6 +55,7 @@ type Client struct {
 	gen        int // bumped whenever a connection or attempt ends; stale events compare it
 	conn       Conn
 	cancelConn context.CancelFunc
+	writeErr   error         // why a write failed on the current connection
 	wake       chan struct{} // wakes the current writer
 	pending    []*outgoing
 	subs       map[string][]*subscription
@@ -329,6 +330,7 @@ func (c *Client) connectedLocked(conn Conn) {
 	c.conn, c.cancelConn = conn, cancel
 	c.wake = make(chan struct{}, 1)
 	c.frames = 0
+	c.writeErr = nil
 	c.lastErr = nil
 
 	// Restore subscriptions ahead of the queued messages.
@@ -390,12 +392,32 @@ func (c *Client) lostLocked(err error) {
 	}
 }
 
-// lost is lostLocked for the goroutines of a connection.
-func (c *Client) lost(gen int, err error) {
+// readEnded reports the end of a connection, seen by its reader. The
+// reader has the last word because it holds the peer's close code: a write
+// fails as soon as the socket closes, often before the reader has returned
+// the close frame that says why, and a 4401 must not be retried.
+func (c *Client) readEnded(gen int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	var ce *CloseError
+	if c.writeErr != nil && !errors.As(err, &ce) {
+		err = c.writeErr
+	}
+	c.lostLocked(err)
+}
+
+// writeFailed keeps a write error for readEnded and closes the connection,
+// so that its reader ends. Cancelling the reader instead would lose the
+// close code: the browser's socket reports it only with its close event.
+func (c *Client) writeFailed(gen int, conn Conn, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen == c.gen {
-		c.lostLocked(err)
+		c.writeErr = err
+		conn.Close(protocol.CloseNormal, "write failed")
 	}
 }
 
@@ -407,7 +429,7 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 			continue
 		}
 		if err != nil {
-			c.lost(gen, err)
+			c.readEnded(gen, err)
 			return
 		}
 		c.mu.Lock()
@@ -501,7 +523,7 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 		o := c.pending[0]
 		c.mu.Unlock()
 		if err := conn.Write(ctx, o.frame); err != nil {
-			c.lost(gen, err)
+			c.writeFailed(gen, conn, err)
 			return
 		}
 		c.mu.Lock()

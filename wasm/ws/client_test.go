@@ -131,6 +131,32 @@ func TestNoReconnectAfterDisconnect(t *testing.T) {
 	h.connect()
 }
 
+// A write cut by the close fails before the reader returns the close frame;
+// the close code still decides, so a 4401 is not retried.
+func TestFinalCloseCodeWinsOverTheWriteItCut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{PingInterval: -1})
+	conn := h.connect()
+	conn.stall()
+	release := conn.hold()
+	defer release()
+	if err := h.client.Publish("x:y", 1); err != nil {
+		t.Fatal(err)
+	}
+	conn.drop(&ws.CloseError{Code: protocol.CloseUnauthorized, Reason: "bad token"})
+	conn.quiet(t) // time for the failed write to be seen first
+	release()
+	st := h.waitState(func(s ws.State) bool { return s.Status != ws.StatusConnected })
+	var ce *ws.CloseError
+	if st.Status != ws.StatusError || !errors.As(st.Err, &ce) || ce.Code != protocol.CloseUnauthorized {
+		t.Fatalf("after a 4401 that cut a write: %s (%v), want error with the close code", st.Status, st.Err)
+	}
+	h.clock.Advance(time.Hour)
+	if n := h.net.dialCount(); n != 1 {
+		t.Fatalf("redialed after 4401 (%d dials)", n)
+	}
+}
+
 func TestDisableReconnectStaysDisconnected(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ws.Config{DisableReconnect: true})

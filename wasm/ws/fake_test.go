@@ -70,22 +70,58 @@ type fakeConn struct {
 	closed    bool
 	closeCode int
 	peerErr   error
+	stalled   bool          // Write blocks until the connection ends, then fails
+	held      chan struct{} // once the connection ends, Read waits for it to close
 }
 
 func (c *fakeConn) Read(ctx context.Context) ([]byte, error) {
+	// A peer's close wins over a cancelled ctx, as with a real socket whose
+	// close frame has arrived.
+	select {
+	case <-c.done:
+		return nil, c.closeErr()
+	default:
+	}
 	select {
 	case b := <-c.in:
 		return b, nil
 	case <-c.done:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.peerErr != nil {
-			return nil, c.peerErr
-		}
-		return nil, errors.New("fake: closed")
+		return nil, c.closeErr()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+func (c *fakeConn) closeErr() error {
+	c.mu.Lock()
+	held := c.held
+	c.mu.Unlock()
+	if held != nil {
+		<-held
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peerErr != nil {
+		return c.peerErr
+	}
+	return errors.New("fake: closed")
+}
+
+// stall makes every later Write hang until the connection ends and then
+// fail, as a large frame does when the peer closes in the middle of it.
+func (c *fakeConn) stall() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stalled = true
+}
+
+// hold keeps Read from reporting the end of the connection until release
+// is called, so that a failed Write is seen first.
+func (c *fakeConn) hold() (release func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = make(chan struct{})
+	return sync.OnceFunc(func() { close(c.held) })
 }
 
 func (c *fakeConn) Write(ctx context.Context, b []byte) error {
@@ -93,6 +129,13 @@ func (c *fakeConn) Write(ctx context.Context, b []byte) error {
 	case <-c.done:
 		return errors.New("fake: write on closed connection")
 	default:
+	}
+	c.mu.Lock()
+	stalled := c.stalled
+	c.mu.Unlock()
+	if stalled {
+		<-c.done
+		return errors.New("fake: connection closed during the write")
 	}
 	c.out <- b
 	return nil
@@ -196,15 +239,21 @@ func newHarness(t *testing.T, cfg ws.Config) *harness {
 // waitStatus waits until a state with status s is reported and returns it.
 func (h *harness) waitStatus(s ws.Status) ws.State {
 	h.t.Helper()
+	return h.waitState(func(st ws.State) bool { return st.Status == s })
+}
+
+// waitState waits until a reported state satisfies ok and returns it.
+func (h *harness) waitState(ok func(ws.State) bool) ws.State {
+	h.t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		select {
 		case st := <-h.states:
-			if st.Status == s {
+			if ok(st) {
 				return st
 			}
 		case <-deadline:
-			h.t.Fatalf("status never became %s (now %s)", s, h.client.Status())
+			h.t.Fatalf("the awaited state never came (now %+v)", h.client.State())
 		}
 	}
 }
