@@ -29,6 +29,7 @@ var (
 	ErrHeartbeatTimeout = errors.New("ws: no answer to ping: connection is dead")
 	ErrGaveUp           = errors.New("ws: gave up reconnecting")
 	ErrUnknownType      = errors.New("ws: unknown envelope type")
+	ErrMessageTooBig    = errors.New("ws: message too big")
 )
 
 // Handler receives the messages of a channel.
@@ -58,6 +59,7 @@ type Client struct {
 	writeErr   error         // why a write failed on the current connection
 	wake       chan struct{} // wakes the current writer
 	pending    []*outgoing
+	writing    *outgoing // the frame being written on the current connection
 	subs       map[string][]*subscription
 	waiters    map[string]chan protocol.Envelope
 	refs       int
@@ -266,6 +268,7 @@ func (c *Client) endConnLocked(code int, reason string) {
 	}
 	clear(c.pending[len(kept):])
 	c.pending = kept
+	c.writing = nil
 	c.nextDelay = 0
 }
 
@@ -358,7 +361,11 @@ func (c *Client) connectedLocked(conn Conn) {
 // with backoff, or settle on a final status.
 func (c *Client) lostLocked(err error) {
 	var ce *CloseError
-	final := errors.As(err, &ce) && protocol.IsFinal(ce.Code)
+	closed := errors.As(err, &ce)
+	final := closed && protocol.IsFinal(ce.Code)
+	if closed && ce.Code == protocol.CloseMessageTooBig {
+		c.dropCutFrameLocked()
+	}
 	code, reason := protocol.CloseNormal, ""
 	if errors.Is(err, ErrHeartbeatTimeout) {
 		code, reason = protocol.CloseHeartbeatFailed, "heartbeat timeout"
@@ -390,6 +397,23 @@ func (c *Client) lostLocked(err error) {
 		})
 		c.setStatusLocked(StatusReconnecting)
 	}
+}
+
+// dropCutFrameLocked drops the message whose write a 1009 close cut short:
+// sent again, it would close every next connection the same way.
+func (c *Client) dropCutFrameLocked() {
+	o := c.writing
+	if o == nil || o.control {
+		return
+	}
+	for i, p := range c.pending {
+		if p == o {
+			c.pending = append(c.pending[:i:i], c.pending[i+1:]...)
+			break
+		}
+	}
+	c.writing = nil
+	c.reportError(fmt.Errorf("%w: the server closed the connection (1009) during a %d-byte message, which is dropped", ErrMessageTooBig, len(o.frame)))
 }
 
 // readEnded reports the end of a connection, seen by its reader. The
@@ -521,12 +545,16 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 			continue
 		}
 		o := c.pending[0]
+		c.writing = o
 		c.mu.Unlock()
 		if err := conn.Write(ctx, o.frame); err != nil {
 			c.writeFailed(gen, conn, err)
 			return
 		}
 		c.mu.Lock()
+		if gen == c.gen {
+			c.writing = nil
+		}
 		if len(c.pending) > 0 && c.pending[0] == o {
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
@@ -555,11 +583,15 @@ func (c *Client) enqueueLocked(o *outgoing) {
 }
 
 // Send sends msg, or queues it while disconnected. When QueueSize messages
-// already wait it returns ErrQueueFull and keeps nothing.
+// already wait it returns ErrQueueFull and keeps nothing; a message over
+// MaxMessageSize gets ErrMessageTooBig.
 func (c *Client) Send(msg protocol.Envelope) error {
 	b, err := protocol.Encode(msg)
 	if err != nil {
 		return err
+	}
+	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
+		return fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, msg.Type, msg.Channel, len(b), limit)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -222,6 +222,54 @@ func TestQueueFlushesInOrderExactlyOnceAndRefusesOverflow(t *testing.T) {
 	h.net.next(t).quiet(t)
 }
 
+func TestMessageOverMaxMessageSizeIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{MaxMessageSize: 100, PingInterval: -1})
+	conn := h.connect()
+	err := h.client.Publish("chat:room", strings.Repeat("x", 100))
+	if !errors.Is(err, ws.ErrMessageTooBig) {
+		t.Fatalf("Publish over the limit: %v, want ErrMessageTooBig", err)
+	}
+	conn.quiet(t)
+	if err := h.client.Publish("chat:room", "small"); err != nil {
+		t.Fatal(err)
+	}
+	conn.recvType(t, protocol.TypePublish)
+}
+
+// A message whose write a 1009 close cuts short would close every next
+// connection the same way: it is dropped and reported, the others stay.
+func TestMessageCutByA1009IsDroppedNotSentAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{MaxMessageSize: -1, PingInterval: -1})
+	conn := h.connect()
+	conn.stall()
+	release := conn.hold()
+	defer release()
+	if err := h.client.Publish("chat:room", strings.Repeat("x", 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.Publish("chat:room", "next"); err != nil {
+		t.Fatal(err)
+	}
+	conn.drop(&ws.CloseError{Code: protocol.CloseMessageTooBig})
+	conn.quiet(t) // time for the failed write to be seen first
+	release()
+	if err := h.waitErr(); !errors.Is(err, ws.ErrMessageTooBig) {
+		t.Fatalf("reported %v, want ErrMessageTooBig", err)
+	}
+	st := h.waitRetry()
+	if st.Queued != 1 {
+		t.Fatalf("%d queued after the 1009, want only the next message", st.Queued)
+	}
+	h.clock.Advance(st.NextDelay)
+	conn = h.net.next(t)
+	if e := conn.recv(t); e.Type != protocol.TypePublish || string(e.Data) != `"next"` {
+		t.Fatalf("after the 1009 the client sent %+v (%d bytes of data), want only the next message", e.Type, len(e.Data))
+	}
+	conn.quiet(t)
+}
+
 func TestSubscriptionsAreSentAndRestoredBeforeQueuedMessages(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, ws.Config{PingInterval: -1})

@@ -54,6 +54,11 @@ type Config struct {
 
 	// QueueSize bounds the messages kept while disconnected. Default is 100.
 	QueueSize int
+	// MaxMessageSize bounds one encoded message: Send refuses a bigger one
+	// with ErrMessageTooBig rather than send what the server would close
+	// the connection for (1009). Set it to the server's read limit.
+	// Default is 64 KiB, the bundled server's; -1 means no limit.
+	MaxMessageSize int
 	// DialTimeout bounds one connection attempt. Default is 10s.
 	DialTimeout time.Duration
 
@@ -72,6 +77,7 @@ const (
 	DefaultPingInterval             = 30 * time.Second
 	DefaultPingTimeout              = 10 * time.Second
 	DefaultQueueSize                = 100
+	DefaultMaxMessageSize           = 64 << 10
 	DefaultDialTimeout              = 10 * time.Second
 	DefaultStableAfter              = 5 * time.Second
 )
@@ -148,6 +154,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	switch {
+	case c.MaxMessageSize == 0:
+		c.MaxMessageSize = DefaultMaxMessageSize
+	case c.MaxMessageSize < -1:
+		return c, configErr("maxMessageSize %d: use -1 for no limit", c.MaxMessageSize)
 	}
 	if c.DialTimeout < 0 {
 		return c, configErr("dialTimeout %v is negative", c.DialTimeout)

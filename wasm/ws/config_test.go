@@ -29,6 +29,7 @@ func TestConfigDefaultsAreTheSpecs(t *testing.T) {
 		{"pingInterval", cfg.PingInterval, 30 * time.Second},
 		{"queueSize", cfg.QueueSize, 100},
 		{"jitter", cfg.ReconnectJitter, 0.0},
+		{"maxMessageSize", cfg.MaxMessageSize, 64 << 10},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -58,6 +59,7 @@ func TestInvalidConfigGetsAClearError(t *testing.T) {
 		{ws.Config{URL: good, QueueSize: -1}, "queueSize"},
 		{ws.Config{URL: good, PingInterval: -5}, "pingInterval"},
 		{ws.Config{URL: good, ReconnectJitter: 1.5}, "reconnectJitter"},
+		{ws.Config{URL: good, MaxMessageSize: -2}, "maxMessageSize"},
 	}
 	for _, tc := range cases {
 		_, err := ws.New(tc.cfg)
