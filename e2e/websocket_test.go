@@ -24,6 +24,18 @@ func logCount(text string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll('#log .rt-log__text')].filter(e => e.textContent === %q).length`, text)
 }
 
+// openDemo starts a server with opts and a browser on path.
+func openDemo(t *testing.T, opts server.Options, path string) (*demoServer, context.Context) {
+	t.Helper()
+	needBrowser(t)
+	srv := startDemoServer(t, opts)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL(path))); err != nil {
+		t.Fatal(err)
+	}
+	return srv, ctx
+}
+
 func sendEcho(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
 	if err := chromedp.Do(ctx,
@@ -35,13 +47,7 @@ func sendEcho(t *testing.T, ctx context.Context, text string) {
 }
 
 func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
-	needBrowser(t)
-	srv := startDemoServer(t, server.Options{})
-	ctx := newBrowser(t)
-
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket"))); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := openDemo(t, server.Options{}, "/websocket")
 	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
 
 	sendEcho(t, ctx, "hello from chromium")
@@ -78,13 +84,8 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 }
 
 func TestWebSocketDemoReconnectsAtOnceWhenTheBrowserIsBackOnline(t *testing.T) {
-	needBrowser(t)
-	srv := startDemoServer(t, server.Options{})
-	ctx := newBrowser(t)
-	// A long backoff: only the online event can bring it back within the test.
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket?reconnectDelay=60000"))); err != nil {
-		t.Fatal(err)
-	}
+	// A minute's backoff: only the online event can bring it back in time.
+	srv, ctx := openDemo(t, server.Options{}, "/websocket?reconnectDelay=60000")
 	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
 	srv.stop()
 	waitFor(t, ctx, "a reconnect a minute away", `document.querySelector('#attempt').textContent === "1, next in 1m0s"`)
@@ -96,19 +97,14 @@ func TestWebSocketDemoReconnectsAtOnceWhenTheBrowserIsBackOnline(t *testing.T) {
 }
 
 func TestWebSocketDemoStopsOnABadToken(t *testing.T) {
-	needBrowser(t)
 	var dials atomic.Int32
-	srv := startDemoServer(t, server.Options{
+	_, ctx := openDemo(t, server.Options{
 		Auth: server.AuthenticatorFunc(func(ctx context.Context, token string) (server.Identity, error) {
 			dials.Add(1)
 			return server.StaticToken("right").Authenticate(ctx, token)
 		}),
 		Pages: demo.Handler("wrong"),
-	})
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket?reconnectDelay=10"))); err != nil {
-		t.Fatal(err)
-	}
+	}, "/websocket?reconnectDelay=10")
 	waitFor(t, ctx, "the error status", statusIs("error"))
 	waitFor(t, ctx, "the reason on the page", `document.querySelector('#problem')?.textContent.includes("4401")`)
 	screenshot(t, ctx, "websocket-unauthorized")
@@ -122,12 +118,7 @@ func TestWebSocketDemoStopsOnABadToken(t *testing.T) {
 }
 
 func TestWebSocketDemoUnsubscribesWhatDismounts(t *testing.T) {
-	needBrowser(t)
-	srv := startDemoServer(t, server.Options{})
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL("/websocket"))); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := openDemo(t, server.Options{}, "/websocket")
 	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
 	srv.waitSubscribers("demo:lobby", 1)
 
