@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/matih-ai/realtime/components/demo"
@@ -138,4 +139,26 @@ func TestWebSocketDemoUnsubscribesWhatDismounts(t *testing.T) {
 	}
 	waitFor(t, ctx, "the index page", `location.pathname === "/" && document.querySelector(".rt-cards") !== null`)
 	srv.waitSubscribers("demo:lobby", 0)
+}
+
+func TestWebSocketDemoPingsWhenThePageBecomesVisible(t *testing.T) {
+	// The default heartbeat is 30 s away: a ping now comes from the event.
+	_, ctx := openDemo(t, server.Options{}, "/websocket")
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+
+	evCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sent := chromedp.Events(evCtx, network.WebSocketFrameSent)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.dispatchEvent(new Event("visibilitychange"))`)); err != nil {
+		t.Fatal(err)
+	}
+	for ev, err := range sent {
+		if err != nil {
+			t.Fatalf("no ping after the page became visible: %v", err)
+		}
+		if strings.Contains(string(ev.Response.PayloadData), `"type":"ping"`) {
+			return
+		}
+	}
+	t.Fatal("no ping after the page became visible")
 }
