@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
@@ -39,7 +40,7 @@ type Handler func(msg protocol.Envelope)
 // concurrent use.
 type Client struct {
 	cfg     Config
-	backoff Backoff
+	backoff backoff.Backoff
 	events  *events
 
 	statusListeners listeners[State]
@@ -92,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg: cfg,
-		backoff: Backoff{
+		backoff: backoff.Backoff{
 			Initial:    cfg.ReconnectDelay,
 			Multiplier: cfg.ReconnectDelayMultiplier,
 			Max:        cfg.MaxReconnectDelay,

@@ -1,4 +1,6 @@
-package ws
+// Package backoff computes reconnect delays: exponential, capped, with
+// optional jitter. The WebSocket and SSE clients share it.
+package backoff
 
 import (
 	"math"

@@ -1,15 +1,15 @@
-package ws_test
+package backoff_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/matih-ai/realtime/wasm/ws"
+	"github.com/matih-ai/realtime/wasm/backoff"
 )
 
 func TestBackoffFollowsTheSpecTable(t *testing.T) {
 	t.Parallel()
-	b := ws.Backoff{Initial: time.Second, Multiplier: 1.5, Max: 30 * time.Second}
+	b := backoff.Backoff{Initial: time.Second, Multiplier: 1.5, Max: 30 * time.Second}
 	want := []time.Duration{1000, 1500, 2250, 3375, 5063, 7594, 11391, 17086, 25629, 30000, 30000}
 	for i, w := range want {
 		if got := b.Delay(i+1, nil); got != w*time.Millisecond {
@@ -23,7 +23,7 @@ func TestBackoffFollowsTheSpecTable(t *testing.T) {
 
 func TestBackoffJitterStaysWithinItsFraction(t *testing.T) {
 	t.Parallel()
-	b := ws.Backoff{Initial: time.Second, Multiplier: 2, Max: time.Minute, Jitter: 0.2}
+	b := backoff.Backoff{Initial: time.Second, Multiplier: 2, Max: time.Minute, Jitter: 0.2}
 	for _, r := range []float64{0, 0.25, 0.5, 0.999} {
 		got := b.Delay(2, func() float64 { return r })
 		if got < 1600*time.Millisecond || got > 2400*time.Millisecond {
