@@ -33,7 +33,8 @@ var (
 	ErrMessageTooBig    = errors.New("ws: message too big")
 )
 
-// Handler receives the messages of a channel.
+// Handler receives the envelopes of a channel: "message", and the
+// namespaced types of other capabilities ("presence.diff", ...).
 type Handler func(msg protocol.Envelope)
 
 // Client is a WebSocket connection that survives drops. It is safe for
@@ -498,7 +499,13 @@ func (c *Client) route(e protocol.Envelope) {
 			c.reportError(err)
 		}
 	default:
-		c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
+		// The namespaced types of other capabilities ("presence.diff", ...)
+		// go to the subscribers of their channel, like messages.
+		if !strings.Contains(e.Type, ".") || e.Channel == "" {
+			c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
+			return
+		}
+		c.events.push(func() { c.deliver(e) })
 	}
 }
 

@@ -455,7 +455,7 @@ func TestMalformedAndUnknownFramesAreReportedAndTheConnectionStays(t *testing.T)
 	t.Parallel()
 	h := newHarness(t, ws.Config{PingInterval: -1})
 	got := make(chan string, 10)
-	h.client.Subscribe("x:y", func(e protocol.Envelope) { got <- string(e.Data) })
+	h.client.Subscribe("x:y", func(e protocol.Envelope) { got <- e.Type + " " + string(e.Data) })
 	conn := h.connect()
 
 	conn.in <- []byte(`{not json`)
@@ -468,10 +468,15 @@ func TestMalformedAndUnknownFramesAreReportedAndTheConnectionStays(t *testing.T)
 	}
 	// A batch with one bad line still delivers the good ones.
 	conn.in <- []byte("{\"type\":\"message\",\"channel\":\"x:y\",\"data\":1}\n[]\n{\"type\":\"message\",\"channel\":\"x:y\",\"data\":2}")
-	if a, b := <-got, <-got; a != "1" || b != "2" {
+	if a, b := <-got, <-got; a != "message 1" || b != "message 2" {
 		t.Fatalf("batch delivered %s, %s", a, b)
 	}
 	h.waitErr()
+	// A namespaced type goes to its channel's subscribers.
+	conn.in <- []byte(`{"type":"presence.diff","channel":"x:y","data":3}`)
+	if e := <-got; e != "presence.diff 3" {
+		t.Fatalf("namespaced envelope delivered as %q", e)
+	}
 	conn.send(protocol.NewError("", protocol.CodeBadChannel, "no such channel"))
 	var pe *protocol.ErrorData
 	if err := h.waitErr(); !errors.As(err, &pe) || pe.Code != protocol.CodeBadChannel {
