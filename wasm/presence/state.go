@@ -1,0 +1,217 @@
+// Package presence tracks who is active on which resource (a document, a
+// dashboard, a query). The server keeps each resource's state and sends a
+// joiner the full state, then diffs; merging them here is pure code, tested
+// without a network, in the manner of Phoenix's Presence.syncState and
+// syncDiff.
+//
+// A user with several tabs or devices is one person with several sessions:
+// State maps a user to one Meta per session, and a user joins when their
+// first session arrives and leaves when their last one goes.
+package presence
+
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// Status is how present a session is.
+type Status string
+
+// Statuses, derived from activity and page visibility.
+const (
+	StatusActive Status = "active" // input within the idle delay
+	StatusIdle   Status = "idle"   // visible, no input for a while
+	StatusAway   Status = "away"   // page hidden
+)
+
+// Meta is one session of a user on a resource.
+type Meta struct {
+	// Session identifies the tab or device; it stays the same across
+	// reconnects, so a reconnect is not a leave and a join.
+	Session string `json:"session"`
+	User    string `json:"user"`
+	Name    string `json:"name,omitempty"`
+	Color   string `json:"color,omitempty"`
+	Status  Status `json:"status,omitempty"`
+	// Extra is whatever the application adds (cursor, selection, ...).
+	Extra map[string]any `json:"extra,omitempty"`
+	// OnlineAt is when the session joined, in Unix milliseconds (server time).
+	OnlineAt int64 `json:"onlineAt,omitempty"`
+}
+
+// State maps a user id to the metas of their sessions.
+type State map[string][]Meta
+
+// Diff is a change to a State: metas that joined (or changed: a join
+// replaces the meta of the same session) and metas that left.
+type Diff struct {
+	Joins  State `json:"joins,omitempty"`
+	Leaves State `json:"leaves,omitempty"`
+}
+
+// Changes says who a merge made appear, disappear or change, by user id,
+// each list sorted.
+type Changes struct {
+	Joined  []string // users who had no session and now have one
+	Left    []string // users whose last session went
+	Updated []string // users still present whose metas changed
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool { return len(c.Joined)+len(c.Left)+len(c.Updated) == 0 }
+
+// Users returns the user ids of s, sorted.
+func (s State) Users() []string { return slices.Sorted(maps.Keys(s)) }
+
+// Clone returns a deep copy of s (Extra maps are shared: treat them as
+// read-only).
+func (s State) Clone() State {
+	out := make(State, len(s))
+	for u, metas := range s {
+		out[u] = slices.Clone(metas)
+	}
+	return out
+}
+
+// SyncState replaces cur by next, the full state the server sent, and says
+// who joined, left or changed. cur is not modified.
+func SyncState(cur, next State) (State, Changes) {
+	out := next.Clone()
+	for u, metas := range out {
+		if len(metas) == 0 {
+			delete(out, u)
+		}
+	}
+	return out, compare(cur, out)
+}
+
+// SyncDiff applies d to cur and says who joined, left or changed. cur is not
+// modified. Leaves remove metas by session; joins add them, or replace the
+// meta of the same session.
+func SyncDiff(cur State, d Diff) (State, Changes) {
+	out := cur.Clone()
+	for u, metas := range d.Leaves {
+		for _, m := range metas {
+			out[u] = slices.DeleteFunc(out[u], func(x Meta) bool { return x.Session == m.Session })
+		}
+		if len(out[u]) == 0 {
+			delete(out, u)
+		}
+	}
+	for u, metas := range d.Joins {
+		for _, m := range metas {
+			i := slices.IndexFunc(out[u], func(x Meta) bool { return x.Session == m.Session })
+			if i >= 0 {
+				out[u][i] = m
+			} else {
+				out[u] = append(out[u], m)
+			}
+		}
+	}
+	return out, compare(cur, out)
+}
+
+func compare(before, after State) Changes {
+	var c Changes
+	for u, metas := range after {
+		old, ok := before[u]
+		switch {
+		case !ok:
+			c.Joined = append(c.Joined, u)
+		case !sameMetas(old, metas):
+			c.Updated = append(c.Updated, u)
+		}
+	}
+	for u := range before {
+		if _, ok := after[u]; !ok {
+			c.Left = append(c.Left, u)
+		}
+	}
+	slices.Sort(c.Joined)
+	slices.Sort(c.Left)
+	slices.Sort(c.Updated)
+	return c
+}
+
+// sameMetas compares metas by session, status and what a person sees.
+func sameMetas(a, b []Meta) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, m := range a {
+		i := slices.IndexFunc(b, func(x Meta) bool { return x.Session == m.Session })
+		if i < 0 || !sameMeta(m, b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameMeta(a, b Meta) bool {
+	if a.User != b.User || a.Name != b.Name || a.Color != b.Color || a.Status != b.Status || a.OnlineAt != b.OnlineAt || len(a.Extra) != len(b.Extra) {
+		return false
+	}
+	for k, v := range a.Extra {
+		w, ok := b.Extra[k]
+		if !ok || !reflect.DeepEqual(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// Person is a user as a list shows them: once, however many sessions.
+type Person struct {
+	User     string
+	Name     string
+	Color    string
+	Status   Status // the most present of their sessions
+	Sessions int
+}
+
+// People lists the users of s, each once, sorted by name then id. A
+// user's name and colour are those of their most recent session.
+func (s State) People() []Person {
+	out := make([]Person, 0, len(s))
+	for u, metas := range s {
+		if len(metas) == 0 {
+			continue
+		}
+		p := Person{User: u, Sessions: len(metas), Status: StatusAway}
+		latest := metas[0]
+		for _, m := range metas {
+			if m.OnlineAt >= latest.OnlineAt {
+				latest = m
+			}
+			if rank(m.Status) < rank(p.Status) {
+				p.Status = m.Status
+			}
+		}
+		p.Name, p.Color = latest.Name, latest.Color
+		if p.Name == "" {
+			p.Name = u
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Person) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.User, b.User)
+	})
+	return out
+}
+
+// rank orders statuses from most to least present; unknown counts as active.
+func rank(s Status) int {
+	switch s {
+	case StatusIdle:
+		return 1
+	case StatusAway:
+		return 2
+	default:
+		return 0
+	}
+}
