@@ -11,7 +11,8 @@ import (
 // Options configures a [Server]. The zero value is usable: no auth, same
 // origin only, no pages.
 type Options struct {
-	// Auth checks the token of every WebSocket client. Nil accepts everyone.
+	// Auth checks the token of every WebSocket client and SSE request. Nil
+	// accepts everyone.
 	Auth Authenticator
 
 	// Origins lists the host patterns (path.Match, as in
@@ -30,7 +31,8 @@ type Options struct {
 	// Logger receives connection events. Defaults to discarding them.
 	Logger *slog.Logger
 
-	// Clock stamps messages. Defaults to clock.Real.
+	// Clock stamps messages and paces the SSE streams: ticks, answer
+	// tokens and keep-alives. Defaults to clock.Real.
 	Clock clock.Clock
 
 	// SendBuffer is how many envelopes may wait for a slow client before it
@@ -45,9 +47,37 @@ type Options struct {
 	// echo channels it may use). Defaults to 1000.
 	MaxSubscriptions int
 
-	// WriteTimeout bounds one frame write; a client that takes longer is
-	// dropped without a close handshake. Defaults to 10 s.
+	// WriteTimeout bounds one frame write, or one SSE event; a client that
+	// takes longer is dropped (WebSockets without a close handshake).
+	// Defaults to 10 s.
 	WriteTimeout time.Duration
+
+	// TickInterval is the time between two ticks of /sse/ticker. Defaults
+	// to 1 s.
+	TickInterval time.Duration
+
+	// TickEpoch is when tick 0 of /sse/ticker happened. Servers that share
+	// it send the same ticks, so a client resumes across a restart or to
+	// another node. Defaults to DefaultTickEpoch.
+	TickEpoch time.Time
+
+	// AnswerTokenDelay is the time between two tokens of /sse/answer.
+	// Defaults to 40 ms.
+	AnswerTokenDelay time.Duration
+
+	// KeepAlive is how long an SSE stream may stay silent before a comment
+	// is sent, so that proxies and clients do not take it for dead.
+	// Defaults to 15 s.
+	KeepAlive time.Duration
+
+	// SSERetry is the reconnection delay an SSE stream asks its clients
+	// for, in its first line. Defaults to 3 s.
+	SSERetry time.Duration
+
+	// ReplayWindow is how many of the latest events the ticker holds for
+	// clients that resume; one further behind is told history was lost.
+	// Defaults to 256.
+	ReplayWindow int
 }
 
 // Defaults of [Options].
@@ -56,7 +86,15 @@ const (
 	DefaultReadLimit        = 64 << 10
 	DefaultMaxSubscriptions = 1000
 	DefaultWriteTimeout     = 10 * time.Second
+	DefaultTickInterval     = time.Second
+	DefaultAnswerTokenDelay = 40 * time.Millisecond
+	DefaultKeepAlive        = 15 * time.Second
+	DefaultSSERetry         = 3 * time.Second
+	DefaultReplayWindow     = 256
 )
+
+// DefaultTickEpoch is the default [Options.TickEpoch].
+var DefaultTickEpoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
@@ -65,17 +103,24 @@ func (o Options) withDefaults() Options {
 	if o.Clock == nil {
 		o.Clock = clock.Real
 	}
-	if o.SendBuffer <= 0 {
-		o.SendBuffer = DefaultSendBuffer
+	if o.TickEpoch.IsZero() {
+		o.TickEpoch = DefaultTickEpoch
 	}
-	if o.ReadLimit <= 0 {
-		o.ReadLimit = DefaultReadLimit
-	}
-	if o.MaxSubscriptions <= 0 {
-		o.MaxSubscriptions = DefaultMaxSubscriptions
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
+	orDefault(&o.SendBuffer, DefaultSendBuffer)
+	orDefault(&o.ReadLimit, DefaultReadLimit)
+	orDefault(&o.MaxSubscriptions, DefaultMaxSubscriptions)
+	orDefault(&o.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&o.TickInterval, DefaultTickInterval)
+	orDefault(&o.AnswerTokenDelay, DefaultAnswerTokenDelay)
+	orDefault(&o.KeepAlive, DefaultKeepAlive)
+	orDefault(&o.SSERetry, DefaultSSERetry)
+	orDefault(&o.ReplayWindow, DefaultReplayWindow)
 	return o
+}
+
+// orDefault sets a size or duration that is not positive to def.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
