@@ -15,9 +15,10 @@ type Identity struct {
 	User string
 }
 
-// Authenticator checks the token a WebSocket client offers. It is called
-// once per connection, before the upgrade, with "" when the client offered
-// no token. An error closes the connection with 4401.
+// Authenticator checks the token a WebSocket client or SSE request offers.
+// It is called once per connection or request, before the upgrade or the
+// stream, with "" when the client offered no token. An error closes a
+// WebSocket with 4401 and answers an SSE request with 401.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (Identity, error)
 }

@@ -1,11 +1,21 @@
 // Package server is the realtime backend: an http.Handler that serves the
-// WebSocket pub/sub endpoint /ws, a health check and the application pages.
+// WebSocket pub/sub endpoint /ws, server-sent event streams, a health check
+// and the application pages.
 //
 // # Endpoints
 //
 //   - /ws: the WebSocket protocol of package protocol (subscribe,
 //     unsubscribe, publish, ping), one hub of channels shared by every
 //     connection.
+//   - GET /sse/ticker: a numbered ticker, one "tick" event per
+//     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
+//   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
+//     simulated streaming answer, "token" events with ids 0..n-1, data
+//     {"index":<i>,"text":"<token>"}, then a "done" event with id n, data
+//     {"tokens":<n>}, and the end of the response. The tokens depend on
+//     the prompt only. A missing, blank or over 4 KiB prompt gets 400.
+//   - POST /sse/drop: ends every open SSE stream at once (see
+//     [Server.DropStreams]) and answers 204, so a demo can show a resume.
 //   - GET /healthz: 200 "ok", for load balancers and scripts.
 //   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
 //   - everything else: [Options.Pages] (the go-app handler).
@@ -19,8 +29,34 @@
 // [Server.Shutdown] closes everyone with 1012: after those the client
 // reconnects with backoff.
 //
+// # Server-sent events
+//
+// Every stream (the endpoints above and [Server.StreamHandler]) starts with
+// a retry field ([Options.SSERetry]), flushes each event, and sends a
+// ": keep-alive" comment after [Options.KeepAlive] of silence. Its headers
+// keep proxies from buffering it (Cache-Control: no-cache, no-transform;
+// X-Accel-Buffering: no).
+//
+// A client resumes with the Last-Event-ID header, or ?lastEventId= where it
+// cannot set headers, and gets exactly the events after that id. When they
+// are gone from the replay window ([Options.ReplayWindow]), or the id is
+// malformed or one the stream never issued, it first gets a "history-lost"
+// event without an id, data {"lastEventId":"<sent>","oldest":"<oldest
+// held, or empty>"}, and then the oldest events held, or the live ones. A
+// client that resumes after the last event of a stream that ended, such as
+// an answer's done, gets 204, which stops every EventSource.
+//
+// The token comes from an "Authorization: Bearer" header or ?token= and is
+// checked by [Options.Auth]; a refused one gets 401 with a plain text
+// reason. [Server.DropStreams] and [Server.Shutdown] end the responses of
+// open streams, and their clients reconnect.
+//
 // # Limits
 //
 // The hub is in memory and single node. A channel's message ids count up
 // while it has at least one subscriber and restart at 1 once it has none.
+// The ticker and the answers keep nothing: their events are computed, so
+// servers that share [Options.TickEpoch] serve the same ones and a client
+// resumes across a restart or to another node. A [MemoryStream] is single
+// node, like the hub.
 package server

@@ -19,15 +19,23 @@ var ErrEchoChannel = errors.New("server: echo channels only answer a connection'
 
 // Server is the realtime backend; see the package doc for what it serves.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	hub  *hub
-	mux  *http.ServeMux
+	opts   Options
+	log    *slog.Logger
+	hub    *hub
+	mux    *http.ServeMux
+	ticker *ticker
 
 	mu       sync.Mutex
 	shutdown bool
 	clients  map[*client]struct{}
 	wg       sync.WaitGroup // one per tracked client, done when serve returns
+
+	// SSE streams, guarded by mu. cut is closed to end every open stream:
+	// DropStreams replaces it, Shutdown leaves it closed. streamsIdle is
+	// made by Shutdown and closed once no stream is open.
+	cut         chan struct{}
+	streams     int
+	streamsIdle chan struct{}
 }
 
 // New returns a Server configured by opts; see [Options] for the defaults.
@@ -39,8 +47,19 @@ func New(opts Options) *Server {
 		hub:     newHub(opts.Clock, opts.MaxSubscriptions),
 		mux:     http.NewServeMux(),
 		clients: make(map[*client]struct{}),
+		ticker: &ticker{
+			clock:    opts.Clock,
+			epoch:    opts.TickEpoch,
+			interval: opts.TickInterval,
+			window:   int64(opts.ReplayWindow),
+		},
+		cut: make(chan struct{}),
 	}
 	s.mux.HandleFunc("/ws", s.handleWebSocket)
+	s.mux.HandleFunc("GET /sse/ticker", s.handleTicker)
+	s.mux.HandleFunc("GET /sse/answer", s.handleAnswer)
+	s.mux.HandleFunc("POST /sse/answer", s.handleAnswer)
+	s.mux.HandleFunc("POST /sse/drop", s.handleDrop)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
@@ -55,7 +74,7 @@ func New(opts Options) *Server {
 	} else {
 		s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			io.WriteString(w, "realtime server: WebSocket at /ws, health at /healthz\n")
+			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, health at /healthz\n")
 		})
 	}
 	return s
@@ -86,14 +105,26 @@ func (s *Server) Publish(channel string, data any) error {
 	return s.hub.publish(channel, raw)
 }
 
-// Shutdown closes every WebSocket client with 1012, so that it reconnects
-// to the next instance, and waits for their goroutines. When ctx ends first
-// the remaining connections are dropped without a close handshake. New
-// connections are refused from then on. Call it after http.Server.Shutdown,
-// which does not wait for WebSockets.
+// Shutdown closes every WebSocket client with 1012 and ends every SSE
+// stream, so that their clients reconnect to the next instance, and waits
+// for them. When ctx ends first the remaining WebSockets are dropped
+// without a close handshake, and SSE streams stuck writing to a client end
+// within WriteTimeout. New WebSockets are closed at once from then on, and
+// new SSE streams end after their retry field.
+//
+// Run it alongside http.Server.Shutdown, not after: that one waits for
+// plain requests, open SSE streams among them, but not for WebSockets.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.shutdown = true
+	if !s.shutdown {
+		s.shutdown = true
+		close(s.cut)
+		s.streamsIdle = make(chan struct{})
+		if s.streams == 0 {
+			close(s.streamsIdle)
+		}
+	}
+	streamsIdle := s.streamsIdle
 	clients := make([]*client, 0, len(s.clients))
 	for c := range s.clients {
 		clients = append(clients, c)
@@ -103,6 +134,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range clients {
 		c.closeWith(protocol.CloseServiceRestart, "server restarting")
 	}
+	wsErr := s.waitClients(ctx, clients)
+	select {
+	case <-streamsIdle:
+		return wsErr
+	case <-ctx.Done():
+	}
+	select {
+	case <-streamsIdle: // ended as ctx did
+		return wsErr
+	default:
+		return errors.Join(wsErr, fmt.Errorf("failed to end sse streams: %w", ctx.Err()))
+	}
+}
+
+// waitClients waits for the WebSocket clients to close, dropping them when
+// ctx ends first.
+func (s *Server) waitClients(ctx context.Context, clients []*client) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -139,6 +187,45 @@ func (s *Server) untrack(c *client) {
 	delete(s.clients, c)
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// DropStreams ends every open SSE stream at once, mid-stream; their
+// clients see the response end, reconnect and resume from the last event
+// they got. Streams opened afterwards are served as usual.
+func (s *Server) DropStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return // cut stays closed
+	}
+	close(s.cut)
+	s.cut = make(chan struct{})
+}
+
+// openStream registers an SSE stream. cut is closed when the stream must
+// end; done unregisters it. Once shutting down, cut is closed already.
+func (s *Server) openStream() (cut <-chan struct{}, done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return s.cut, noStop
+	}
+	s.streams++
+	return s.cut, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.streams--
+		if s.streams == 0 && s.streamsIdle != nil {
+			close(s.streamsIdle)
+		}
+	}
+}
+
+// openStreams counts the SSE streams being served.
+func (s *Server) openStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams
 }
 
 // connections counts the WebSocket clients still being served.
