@@ -1,5 +1,5 @@
 // Command realtime-server serves the realtime backend: the WebSocket
-// pub/sub endpoint /ws, /healthz and the pages.
+// pub/sub endpoint /ws, the SSE streams under /sse/, /healthz and the pages.
 package main
 
 import (
@@ -38,7 +38,7 @@ type config struct {
 func parseFlags() config {
 	var c config
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	flag.StringVar(&c.token, "token", os.Getenv("REALTIME_TOKEN"), "token WebSocket clients must offer (default $REALTIME_TOKEN); empty disables auth")
+	flag.StringVar(&c.token, "token", os.Getenv("REALTIME_TOKEN"), "token WebSocket and SSE clients must offer (default $REALTIME_TOKEN); empty disables auth")
 	flag.StringVar(&c.origins, "origins", "", "comma-separated origin host patterns allowed to open a WebSocket besides the server's own host")
 	flag.StringVar(&c.web, "web", "web", "directory of static files served under /web/")
 	flag.Parse()
@@ -94,10 +94,15 @@ func run() error {
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// http.Server.Shutdown stops accepting and waits for plain requests but
-	// not for WebSockets; srv.Shutdown closes those with 1012.
+	// http.Server.Shutdown stops accepting and waits for plain requests,
+	// open SSE streams among them, but not for WebSockets; srv.Shutdown
+	// closes WebSockets with 1012 and ends the SSE streams. Run after
+	// hs.Shutdown returns, it would come too late: hs.Shutdown would wait
+	// on the streams until its deadline.
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Shutdown(shutdownCtx) }()
 	httpErr := hs.Shutdown(shutdownCtx)
-	wsErr := srv.Shutdown(shutdownCtx)
+	wsErr := <-srvErr
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("failed to serve: %w", err)
 	}

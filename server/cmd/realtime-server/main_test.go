@@ -17,7 +17,8 @@ import (
 
 // TestCommandServesAndShutsDownGracefully runs the real binary as `make run`
 // does: it prints its address, serves health and pages, and on SIGTERM
-// closes WebSocket clients with 1012 so they reconnect.
+// closes WebSocket clients with 1012 so they reconnect, and ends SSE
+// streams instead of waiting for them until its shutdown deadline.
 func TestCommandServesAndShutsDownGracefully(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "realtime-server")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -66,12 +67,30 @@ func TestCommandServesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("ping answered with %q, %v", b, err)
 	}
 
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse/ticker", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer dev")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sse := bufio.NewReader(resp.Body)
+	if line, err := sse.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
+		t.Fatalf("SSE stream starts with %q, %v; want the retry field", line, err)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = conn.Read(ctx)
 	if code := websocket.CloseStatus(err); code != 1012 {
 		t.Fatalf("on SIGTERM the client saw %v (code %d), want a 1012 close", err, code)
+	}
+	if _, err := io.Copy(io.Discard, sse); err != nil {
+		t.Fatalf("on SIGTERM the SSE stream failed with %v, want it to end", err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the server did not exit cleanly: %v", err)
