@@ -1,0 +1,7 @@
+//go:build !js
+
+package presence
+
+import "time"
+
+func watchActivity(*Tracker, time.Duration) func() { return func() {} }
