@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -50,7 +49,7 @@ func (p *WebSocketProvider) OnInit() {
 		return
 	}
 	p.client = c
-	register(p.Name, c)
+	clients.set(p.Name, c)
 }
 
 // OnMount publishes the client's state and connects.
@@ -74,7 +73,7 @@ func (p *WebSocketProvider) OnDismount() {
 	}
 	p.stop = nil
 	if p.client != nil {
-		unregister(p.Name, p.client)
+		clients.remove(p.Name, p.client)
 		p.client.Close()
 		p.client = nil
 	}
@@ -96,35 +95,11 @@ func ObserveWebSocket(ctx app.Context, provider string, s *ws.State) app.Observe
 	return ctx.ObserveState(StateKey(provider), s)
 }
 
-var (
-	registryMu sync.Mutex
-	registry   = map[string]*ws.Client{}
-)
+var clients = registry[*ws.Client]{kind: "WebSocket"}
 
 // WebSocket returns the client of the named provider, or nil when none is
 // mounted (the spec's useWebSocket).
-func WebSocket(provider string) *ws.Client {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	return registry[provider]
-}
-
-func register(name string, c *ws.Client) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[name]; dup {
-		app.Log(fmt.Errorf("components: two WebSocketProviders named %q are mounted; the newest wins", name))
-	}
-	registry[name] = c
-}
-
-func unregister(name string, c *ws.Client) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if registry[name] == c {
-		delete(registry, name)
-	}
-}
+func WebSocket(provider string) *ws.Client { return clients.get(provider) }
 
 // pageURL is the address of the page, or nil outside a browser.
 func pageURL() *url.URL {
