@@ -42,6 +42,26 @@ func (b *statusBadge) Render() app.UI {
 	return StatusView(b.state, b.IDetailed)
 }
 
+// StatusPill renders a status word as a coloured pill, with an optional
+// detail; the colours follow the statuses of every provider (connected and
+// open are good, connecting and reconnecting wait, error is bad).
+func StatusPill(status, detail string) app.UI {
+	if status == "" {
+		status = "disconnected"
+	}
+	return app.Span().
+		Class("rt-status", "rt-status--"+status).
+		DataSet("status", status).
+		Aria("live", "polite").
+		Body(
+			app.Span().Class("rt-status__dot"),
+			app.Span().Class("rt-status__label").Text(status),
+			app.If(detail != "", func() app.UI {
+				return app.Span().Class("rt-status__detail").Text(detail)
+			}),
+		)
+}
+
 // StatusView renders a ws.State as a badge; it holds no state of its own,
 // so it can be tested without a connection.
 func StatusView(s ws.State, detailed bool) app.UI {

@@ -16,6 +16,7 @@ import (
 func Routes() {
 	app.Route("/", func() app.Composer { return &IndexPage{} })
 	app.Route("/websocket", func() app.Composer { return &WebSocketPage{} })
+	app.Route("/sse", func() app.Composer { return &SSEPage{} })
 }
 
 // TokenEnv is the go-app environment variable through which the server
@@ -49,6 +50,7 @@ type page struct {
 
 var pages = []page{
 	{"/websocket", "WebSocket", "A live connection: status, echo, pub/sub between tabs, offline queue, reconnect with backoff."},
+	{"/sse", "Server-Sent Events", "A ticker and a streaming answer that resume after a drop with no event lost or repeated."},
 }
 
 // layout frames a demo page: header, navigation, content.
