@@ -12,6 +12,7 @@ import (
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/internal/callback"
 )
 
 // Errors of a Client, found in State.Err and given to OnError listeners.
@@ -34,15 +35,15 @@ var errEnded = errors.New("sse: connection ended by the client")
 // safe for concurrent use.
 type Client struct {
 	cfg       Config
-	callbacks *callbacks
+	callbacks *callback.Queue
 
-	all            registry[Event]
-	stateListeners registry[State]
-	errorListeners registry[error]
+	all            callback.List[Event]
+	stateListeners callback.List[State]
+	errorListeners callback.List[error]
 	stopBrowser    func()
 
 	mu          sync.Mutex
-	handlers    map[string]*registry[Event]
+	handlers    map[string]*callback.List[Event]
 	status      Status
 	attempts    int // consecutive reconnect attempts since a connection last worked
 	nextDelay   time.Duration
@@ -72,8 +73,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:         cfg,
-		callbacks:   newCallbacks(),
-		handlers:    map[string]*registry[Event]{},
+		callbacks:   callback.NewQueue(),
+		handlers:    map[string]*callback.List[Event]{},
 		status:      StatusClosed,
 		retry:       cfg.RetryDelay,
 		lastEventID: cfg.LastEventID,
@@ -123,24 +124,24 @@ func (c *Client) On(eventType string, fn func(Event)) (remove func()) {
 	c.mu.Lock()
 	r := c.handlers[eventType]
 	if r == nil {
-		r = &registry[Event]{}
+		r = &callback.List[Event]{}
 		c.handlers[eventType] = r
 	}
 	c.mu.Unlock()
-	return r.add(fn)
+	return r.Add(fn)
 }
 
 // OnMessage calls fn with every event, whatever its type, after the
 // handlers registered with On for that type. (A browser's onmessage sees
 // only type "message": that is On("message", fn).)
 func (c *Client) OnMessage(fn func(Event)) (remove func()) {
-	return c.all.add(fn)
+	return c.all.Add(fn)
 }
 
 // OnState calls fn with a snapshot after every change of status, attempt
 // or delay (not after each new event id: read State for that).
 func (c *Client) OnState(fn func(State)) (remove func()) {
-	return c.stateListeners.add(fn)
+	return c.stateListeners.Add(fn)
 }
 
 // OnStatus calls fn after every change of status.
@@ -158,12 +159,12 @@ func (c *Client) OnStatus(fn func(Status)) (remove func()) {
 // lost connection or refused request, whether it is retried or not. It is
 // not called for the server's 204 or for Close.
 func (c *Client) OnError(fn func(error)) (remove func()) {
-	return c.errorListeners.add(fn)
+	return c.errorListeners.Add(fn)
 }
 
 func (c *Client) notifyLocked() {
 	s := c.stateLocked()
-	c.callbacks.push(func() { c.stateListeners.each(s, nil) })
+	c.callbacks.Push(func() { c.stateListeners.Each(s, nil) })
 }
 
 func (c *Client) setStatusLocked(s Status) {
@@ -183,9 +184,9 @@ func (c *Client) deliver(ev Event) {
 	r := c.handlers[ev.Type]
 	c.mu.Unlock()
 	if r != nil {
-		r.each(ev, live)
+		r.Each(ev, live)
 	}
-	c.all.each(ev, live)
+	c.all.Each(ev, live)
 }
 
 // Open starts streaming and returns at once. It does nothing while the
@@ -237,7 +238,7 @@ func (c *Client) Close() {
 	c.closed = true
 	c.mu.Unlock()
 	c.stopBrowser()
-	c.callbacks.stopAfterQueued()
+	c.callbacks.StopAfterQueued()
 }
 
 // Online reconnects at once if the client waits to retry, or if it gave up
@@ -405,7 +406,7 @@ func (c *Client) run(ctx context.Context, cancel context.CancelCauseFunc, gen in
 			return
 		}
 		c.attempts = 0 // the connection works
-		c.callbacks.push(func() { c.deliver(ev) })
+		c.callbacks.Push(func() { c.deliver(ev) })
 		c.mu.Unlock()
 	}
 }
@@ -463,7 +464,7 @@ func (c *Client) failLocked(err error, retryAfter time.Duration, final bool) {
 		final = true
 	}
 	c.lastErr = err
-	c.callbacks.push(func() { c.errorListeners.each(err, nil) })
+	c.callbacks.Push(func() { c.errorListeners.Each(err, nil) })
 	if final {
 		c.setStatusLocked(StatusError)
 		return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/internal/callback"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -42,10 +43,10 @@ type Handler func(msg protocol.Envelope)
 type Client struct {
 	cfg     Config
 	backoff backoff.Backoff
-	events  *events
+	events  *callback.Queue
 
-	statusListeners listeners[State]
-	errorListeners  listeners[error]
+	statusListeners callback.List[State]
+	errorListeners  callback.List[error]
 	stopBrowser     func()
 
 	mu         sync.Mutex
@@ -100,7 +101,7 @@ func New(cfg Config) (*Client, error) {
 			Max:        cfg.MaxReconnectDelay,
 			Jitter:     cfg.ReconnectJitter,
 		},
-		events:  newEvents(),
+		events:  callback.NewQueue(),
 		status:  StatusDisconnected,
 		stopped: true,
 		subs:    map[string][]*subscription{},
@@ -148,7 +149,7 @@ func (c *Client) queuedLocked() int {
 // OnState calls fn with a snapshot after every change of status, attempt or
 // offline queue. It returns the function that removes fn.
 func (c *Client) OnState(fn func(State)) (remove func()) {
-	return c.statusListeners.add(fn)
+	return c.statusListeners.Add(fn)
 }
 
 // OnStatus calls fn after every change of status.
@@ -166,13 +167,13 @@ func (c *Client) OnStatus(fn func(Status)) (remove func()) {
 // malformed or unknown frames, errors the server reports without a waiting
 // request, subscriptions it refuses.
 func (c *Client) OnError(fn func(error)) (remove func()) {
-	return c.errorListeners.add(fn)
+	return c.errorListeners.Add(fn)
 }
 
 // notifyLocked queues a state snapshot for the listeners.
 func (c *Client) notifyLocked() {
 	s := c.stateLocked()
-	c.events.push(func() { c.statusListeners.each(s) })
+	c.events.Push(func() { c.statusListeners.Each(s, nil) })
 }
 
 func (c *Client) setStatusLocked(s Status) {
@@ -181,7 +182,7 @@ func (c *Client) setStatusLocked(s Status) {
 }
 
 func (c *Client) reportError(err error) {
-	c.events.push(func() { c.errorListeners.each(err) })
+	c.events.Push(func() { c.errorListeners.Each(err, nil) })
 }
 
 // Connect starts connecting; it returns at once. It does nothing if the
@@ -244,7 +245,7 @@ func (c *Client) Close() {
 	c.mu.Unlock()
 	c.stopBrowser()
 	// Let the listeners see the final status before stopping.
-	c.events.push(c.events.stop)
+	c.events.StopAfterQueued()
 }
 
 // endConnLocked ends the current connection or attempt and its timers.
@@ -480,7 +481,7 @@ func (c *Client) route(e protocol.Envelope) {
 	case protocol.TypePong, protocol.TypePing:
 		// Heartbeats count as traffic and are never dispatched.
 	case protocol.TypeMessage:
-		c.events.push(func() { c.deliver(e) })
+		c.events.Push(func() { c.deliver(e) })
 	case protocol.TypeAck, protocol.TypeError:
 		c.mu.Lock()
 		w, ok := c.waiters[e.Ref]
@@ -505,7 +506,7 @@ func (c *Client) route(e protocol.Envelope) {
 			c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
 			return
 		}
-		c.events.push(func() { c.deliver(e) })
+		c.events.Push(func() { c.deliver(e) })
 	}
 }
 

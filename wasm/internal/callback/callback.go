@@ -1,11 +1,14 @@
-package sse
+// Package callback runs the callbacks of the realtime clients: one at a
+// time, in order, on a goroutine owned by the client, never on the one
+// reading the network.
+package callback
 
 import "sync"
 
-// callbacks runs functions one at a time, in order, on a goroutine of its
-// own, so that a slow handler never stalls the reader of the stream. Its
-// queue is unbounded: a slow handler costs memory, never events.
-type callbacks struct {
+// Queue runs functions one at a time, in order, on a goroutine of its own,
+// so that a slow handler never stalls the reader of a connection. It is
+// unbounded: a slow handler costs memory, never messages.
+type Queue struct {
 	mu      sync.Mutex
 	queue   []func()
 	stopped bool
@@ -13,14 +16,15 @@ type callbacks struct {
 	done    chan struct{}
 }
 
-func newCallbacks() *callbacks {
-	q := &callbacks{wake: make(chan struct{}, 1), done: make(chan struct{})}
+// NewQueue starts a queue; StopAfterQueued ends it.
+func NewQueue() *Queue {
+	q := &Queue{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go q.run()
 	return q
 }
 
-// push queues f; after stop it is dropped.
-func (q *callbacks) push(f func()) {
+// Push queues f; after StopAfterQueued it is dropped.
+func (q *Queue) Push(f func()) {
 	q.mu.Lock()
 	if !q.stopped {
 		q.queue = append(q.queue, f)
@@ -32,8 +36,8 @@ func (q *callbacks) push(f func()) {
 	}
 }
 
-// stopAfterQueued ends the goroutine once what is queued now has run.
-func (q *callbacks) stopAfterQueued() {
+// StopAfterQueued ends the goroutine once what is queued now has run.
+func (q *Queue) StopAfterQueued() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.stopped {
@@ -46,7 +50,7 @@ func (q *callbacks) stopAfterQueued() {
 	}
 }
 
-func (q *callbacks) run() {
+func (q *Queue) run() {
 	for {
 		q.mu.Lock()
 		batch := q.queue
@@ -63,17 +67,18 @@ func (q *callbacks) run() {
 	}
 }
 
-// registry is a set of listeners in the order they were added. A listener
+// List is a set of listeners in the order they were added. A listener
 // removed is never called after its remover returned, even for a value
 // already being delivered.
-type registry[T any] struct {
+type List[T any] struct {
 	mu      sync.Mutex
 	entries []*entry[T]
 }
 
 type entry[T any] struct{ fn func(T) }
 
-func (r *registry[T]) add(fn func(T)) (remove func()) {
+// Add adds fn and returns its remover.
+func (r *List[T]) Add(fn func(T)) (remove func()) {
 	if fn == nil {
 		return func() {}
 	}
@@ -94,8 +99,8 @@ func (r *registry[T]) add(fn func(T)) (remove func()) {
 	}
 }
 
-// each calls every listener with v while live reports true.
-func (r *registry[T]) each(v T, live func() bool) {
+// Each calls every listener with v while live (if not nil) reports true.
+func (r *List[T]) Each(v T, live func() bool) {
 	r.mu.Lock()
 	entries := r.entries
 	r.mu.Unlock()
