@@ -159,7 +159,7 @@ func AvatarsView(people []presence.Person, me string, max int) app.UI {
 			}
 			return app.Span().Class("rt-avatar", "rt-avatar--"+string(p.Status)).
 				DataSet("user", p.User).Title(title).Aria("label", title).
-				Style("background", colorOr(p.Color)).
+				Style("background", SafeColor(p.Color)).
 				Body(
 					app.Text(initials(p.Name)),
 					app.Span().Class("rt-avatar__status"),
@@ -185,9 +185,9 @@ func initials(name string) string {
 	return string(out)
 }
 
-// colorOr accepts only hex colours: the value comes from other users and
-// goes into a style.
-func colorOr(c string) string {
+// SafeColor returns c when it is a hex colour, else a neutral grey: a
+// colour comes from other users and goes into a style.
+func SafeColor(c string) string {
 	if len(c) < 4 || len(c) > 9 || c[0] != '#' || strings.Trim(c[1:], "0123456789abcdefABCDEF") != "" {
 		return "#6b7280"
 	}

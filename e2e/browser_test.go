@@ -129,7 +129,11 @@ func (d *demoServer) start() {
 	}
 	d.addr = ln.Addr().String()
 	srv := server.New(d.opts)
-	hs := &http.Server{Handler: srv}
+	// Test pages that are not part of the product live under /e2e/.
+	mux := http.NewServeMux()
+	mux.Handle("/e2e/", http.StripPrefix("/e2e/", http.FileServer(http.Dir("testdata"))))
+	mux.Handle("/", srv)
+	hs := &http.Server{Handler: mux}
 	go hs.Serve(ln)
 	d.mu.Lock()
 	d.srv, d.http = srv, hs
@@ -150,6 +154,13 @@ func (d *demoServer) waitSubscribers(channel string, n int) {
 			d.t.Fatalf("%s has %d subscribers on the server, want %d", channel, got, n)
 		}
 	}
+}
+
+// dropStreams cuts every open SSE stream, as a network failure would.
+func (d *demoServer) dropStreams() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.srv.DropStreams()
 }
 
 func (d *demoServer) stop() {

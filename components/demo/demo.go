@@ -17,6 +17,8 @@ func Routes() {
 	app.Route("/", func() app.Composer { return &IndexPage{} })
 	app.Route("/websocket", func() app.Composer { return &WebSocketPage{} })
 	app.Route("/sse", func() app.Composer { return &SSEPage{} })
+	app.Route("/presence", func() app.Composer { return &PresencePage{} })
+	app.Route("/notifications", func() app.Composer { return &NotificationsPage{} })
 }
 
 // TokenEnv is the go-app environment variable through which the server
@@ -51,6 +53,8 @@ type page struct {
 var pages = []page{
 	{"/websocket", "WebSocket", "A live connection: status, echo, pub/sub between tabs, offline queue, reconnect with backoff."},
 	{"/sse", "Server-Sent Events", "A ticker and a streaming answer that resume after a drop with no event lost or repeated."},
+	{"/presence", "Presence", "Who is on a document: each tab a person, with active, idle and away, no flicker on reconnect."},
+	{"/notifications", "Notifications", "Live notifications with a bell, unread counts, filters, toasts, and read state kept across reloads."},
 }
 
 // layout frames a demo page: header, navigation, content.

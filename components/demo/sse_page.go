@@ -154,7 +154,7 @@ func (c *tickerPanel) Render() app.UI {
 		app.If(errText != "", func() app.UI {
 			return app.P().Class("rt-problem").Text(errText)
 		}),
-		app.Ol().ID("ticks").Class("rt-log").Body(
+		app.Ol().ID("tick-log").Class("rt-log").Body(
 			app.Range(c.recent).Slice(func(i int) app.UI {
 				return app.Li().Class("rt-log__item").Body(app.Span().Class("rt-log__text").Text(c.recent[i]))
 			}),
