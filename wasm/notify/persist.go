@@ -16,11 +16,12 @@ type Storage interface {
 type saved struct {
 	Version int            `json:"v"`
 	Items   []Notification `json:"items"`
+	LastSeq uint64         `json:"last,omitempty"`
 }
 
 // Save writes the store to st under key.
 func (s *Store) Save(st Storage, key string) error {
-	b, err := json.Marshal(saved{Version: 1, Items: s.items})
+	b, err := json.Marshal(saved{Version: 1, Items: s.items, LastSeq: s.last})
 	if err != nil {
 		return fmt.Errorf("notify: failed to encode the store: %w", err)
 	}
@@ -48,6 +49,7 @@ func (s *Store) Load(st Storage, key string) error {
 		}
 	}
 	s.items = fresh.items
+	s.last = max(fresh.last, v.LastSeq)
 	return nil
 }
 

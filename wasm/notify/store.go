@@ -85,6 +85,7 @@ const DefaultCap = 200
 type Store struct {
 	cap   int
 	items []Notification // newest (highest Seq) first
+	last  uint64         // highest Seq ever added: Clear and the cap keep it
 }
 
 // NewStore returns an empty store keeping at most cap notifications
@@ -119,6 +120,7 @@ func (s *Store) Add(n Notification) (bool, error) {
 		return 0
 	})
 	s.items = slices.Insert(s.items, i, n)
+	s.last = max(s.last, n.Seq)
 	s.trim()
 	return s.index(n.ID) >= 0, nil
 }
@@ -148,13 +150,10 @@ func (s *Store) Get(id string) (Notification, bool) {
 // Len counts the notifications held, archived ones included.
 func (s *Store) Len() int { return len(s.items) }
 
-// LastSeq is the highest Seq held: what to resume after.
-func (s *Store) LastSeq() uint64 {
-	if len(s.items) == 0 {
-		return 0
-	}
-	return s.items[0].Seq
-}
+// LastSeq is the highest Seq the store has held: what to resume after.
+// Notifications cleared or dropped past the cap still count, so that a
+// resume does not bring them back.
+func (s *Store) LastSeq() uint64 { return s.last }
 
 // move sets the state of id, forward only; moving to the state it has is
 // not an error.
@@ -195,13 +194,12 @@ func (s *Store) MarkAllRead() {
 // Archive puts one notification away; it leaves the unread counts.
 func (s *Store) Archive(id string) error { return s.move(id, Archived) }
 
-// Clear removes every notification. The ids are forgotten too, so a
-// replay from before LastSeq would bring them back: resume from the
-// returned Seq instead.
+// Clear removes every notification. LastSeq stays, so resuming after it
+// does not bring them back; the ids are forgotten, so a replay from before
+// it would.
 func (s *Store) Clear() (lastSeq uint64) {
-	lastSeq = s.LastSeq()
 	s.items = nil
-	return lastSeq
+	return s.last
 }
 
 // Counts are unread counts: unseen and seen notifications.

@@ -208,3 +208,31 @@ func TestStoreSurvivesAReload(t *testing.T) {
 		t.Fatalf("nothing saved: %v", err)
 	}
 }
+
+// TestStoreResumesPastWhatItCleared: cleared notifications must not come
+// back with the next resume, after a reload too.
+func TestStoreResumesPastWhatItCleared(t *testing.T) {
+	t.Parallel()
+	s := NewStore(0)
+	for seq := uint64(1); seq <= 4; seq++ {
+		s.Add(note(seq, Info))
+	}
+	if last := s.Clear(); last != 4 || s.LastSeq() != 4 || s.Len() != 0 {
+		t.Fatalf("Clear() = %d; then last seq %d, %d held; want 4, 4, 0", last, s.LastSeq(), s.Len())
+	}
+	st := &MemoryStorage{}
+	if err := s.Save(st, "k"); err != nil {
+		t.Fatal(err)
+	}
+	again := NewStore(0)
+	if err := again.Load(st, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if again.LastSeq() != 4 {
+		t.Fatalf("last seq after a reload of a cleared store: %d, want 4", again.LastSeq())
+	}
+	again.Add(note(5, Info))
+	if again.LastSeq() != 5 || again.Len() != 1 {
+		t.Fatalf("after a new one: last seq %d, %d held", again.LastSeq(), again.Len())
+	}
+}
