@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -59,6 +60,12 @@ type Options struct {
 	Throttle time.Duration
 	// Clock is for the throttle. Default is the wall clock.
 	Clock clock.Clock
+	// OnError runs when the server refuses a join (room_full: the resource
+	// has as many sessions as it allows; bad_presence), with an error
+	// holding the *protocol.ErrorData, on a goroutine of the tracker. A
+	// refused tracker sends no updates; it tries again after the next
+	// reconnect. Default ignores it.
+	OnError func(error)
 }
 
 // DefaultThrottle spaces a busy client's updates.
@@ -71,15 +78,23 @@ type Tracker struct {
 	client   *ws.Client
 	channel  string
 	throttle *Throttle[Meta]
+	onError  func(error)
 	stop     []func()
+	ctx      context.Context // ends with Leave, and with it the joins waiting for an answer
+	cancel   context.CancelFunc
 
 	mu        sync.Mutex
 	meta      Meta
 	sync      Sync
 	left      bool
+	refused   bool // the server refused the last join
 	listeners map[int]func(State, Changes)
 	next      int
 }
+
+// joinTimeout bounds the wait for the answer to a join, which a dropped
+// connection may never bring.
+const joinTimeout = time.Minute
 
 // ErrLeft is returned by a Tracker after Leave.
 var ErrLeft = errors.New("presence: tracker has left")
@@ -103,18 +118,22 @@ func Join(c *ws.Client, resource string, meta Meta, opts Options) (*Tracker, err
 	if opts.Clock == nil {
 		opts.Clock = clock.Real
 	}
-	t := &Tracker{client: c, channel: Channel(resource), meta: meta, listeners: map[int]func(State, Changes){}}
+	if opts.OnError == nil {
+		opts.OnError = func(error) {}
+	}
+	t := &Tracker{client: c, channel: Channel(resource), meta: meta, onError: opts.OnError, listeners: map[int]func(State, Changes){}}
 	if err := protocol.ValidChannel(t.channel); err != nil {
 		return nil, fmt.Errorf("presence: resource %q: %w", resource, err)
 	}
-	t.throttle = NewThrottle(opts.Clock, opts.Throttle, func(m Meta) { t.send(TypeUpdate, m) })
+	t.throttle = NewThrottle(opts.Clock, opts.Throttle, t.sendUpdate)
 	unsubscribe, err := c.Subscribe(t.channel, t.receive)
 	if err != nil {
 		return nil, fmt.Errorf("presence: failed to subscribe to %s: %w", t.channel, err)
 	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.stop = append(t.stop, unsubscribe, c.OnStatus(t.onStatus))
 	if c.Status() == ws.StatusConnected {
-		t.send(TypeJoin, meta)
+		t.join(meta)
 	}
 	return t, nil
 }
@@ -140,12 +159,55 @@ func (t *Tracker) onStatus(s ws.Status) {
 		meta, left := t.meta, t.left
 		t.mu.Unlock()
 		if !left {
-			t.send(TypeJoin, meta)
+			t.join(meta)
 		}
 	case ws.StatusReconnecting, ws.StatusDisconnected, ws.StatusError:
 		t.mu.Lock()
 		t.sync.Reset() // keep showing who was there until the new state
 		t.mu.Unlock()
+	}
+}
+
+// join sends a join and waits, on a goroutine of its own, for the answer,
+// to report a refusal; while it waits, the server has the join in hand,
+// so updates may follow it.
+func (t *Tracker) join(meta Meta) {
+	if t.client.Status() != ws.StatusConnected {
+		return
+	}
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return // Meta always encodes
+	}
+	t.mu.Lock()
+	t.refused = false
+	t.mu.Unlock()
+	env := protocol.Envelope{Type: TypeJoin, Channel: t.channel, Data: raw}
+	go func() {
+		ctx, cancel := context.WithTimeout(t.ctx, joinTimeout)
+		defer cancel()
+		_, err := t.client.Request(ctx, env)
+		var refused *protocol.ErrorData
+		if !errors.As(err, &refused) {
+			return // joined, or no answer: the next reconnect joins again
+		}
+		t.mu.Lock()
+		t.refused = true
+		left := t.left
+		t.mu.Unlock()
+		if !left {
+			t.onError(fmt.Errorf("presence: failed to join %s: %w", t.channel, err))
+		}
+	}()
+}
+
+// sendUpdate sends the throttle's latest meta, unless the join was refused.
+func (t *Tracker) sendUpdate(m Meta) {
+	t.mu.Lock()
+	refused := t.refused
+	t.mu.Unlock()
+	if !refused {
+		t.send(TypeUpdate, m)
 	}
 }
 
@@ -271,6 +333,7 @@ func (t *Tracker) Leave() {
 	t.mu.Unlock()
 	t.throttle.Stop()
 	t.send(TypeLeave, LeaveData{Session: session})
+	t.cancel()
 	for _, stop := range t.stop {
 		stop()
 	}
