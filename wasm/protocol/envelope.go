@@ -43,6 +43,10 @@ const (
 	CodeBinaryFrame    = "binary_frame"   // binary frames are not part of the protocol
 	CodeForbidden      = "forbidden"      // the authorizer refused the request
 	CodeTooManyChannel = "too_many_channels"
+	CodeBadPresence    = "bad_presence" // presence data missing a session or user, or naming another user's session
+	CodeRoomFull       = "room_full"    // the resource has as many presence sessions as the server allows
+	CodeNotJoined      = "not_joined"   // presence update or leave of a session this connection has not joined
+	CodeBadNotify      = "bad_notify"   // notify.sync data that is not {"after":<seq>}
 )
 
 // ErrorData is the data of an error envelope.
