@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -22,9 +24,12 @@ const maxBatchBytes = 32 << 10
 type client struct {
 	conn         *websocket.Conn
 	hub          *hub
+	rooms        *rooms
 	log          *slog.Logger
 	identity     Identity
+	clock        clock.Clock
 	writeTimeout time.Duration
+	idleTimeout  time.Duration
 	maxEcho      int
 
 	// send holds encoded envelopes for writeLoop. It is never closed, so an
@@ -39,22 +44,29 @@ type client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	lastRead  atomic.Int64 // clock time of the last frame read, Unix ns
+	idleMu    sync.Mutex
+	idleTimer clock.Timer // guarded by idleMu
+
 	closeOnce   sync.Once
 	closing     chan struct{} // closed by the first closeWith
 	closeCode   websocket.StatusCode
 	closeReason string
 }
 
-func newClient(conn *websocket.Conn, h *hub, opts Options, id Identity) *client {
+func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &client{
 		conn:         conn,
-		hub:          h,
-		log:          opts.Logger.With("user", id.User),
+		hub:          s.hub,
+		rooms:        s.rooms,
+		log:          s.log.With("user", id.User),
 		identity:     id,
-		writeTimeout: opts.WriteTimeout,
-		maxEcho:      opts.MaxSubscriptions,
-		send:         make(chan []byte, opts.SendBuffer),
+		clock:        s.opts.Clock,
+		writeTimeout: s.opts.WriteTimeout,
+		idleTimeout:  s.opts.IdleTimeout,
+		maxEcho:      s.opts.MaxSubscriptions,
+		send:         make(chan []byte, s.opts.SendBuffer),
 		subs:         make(map[string]struct{}),
 		echoSeq:      make(map[string]uint64),
 		ctx:          ctx,
@@ -117,9 +129,12 @@ func (c *client) enqueueReply(frame []byte) {
 
 // serve runs the connection until a close is requested, then performs the
 // close handshake once the writer is idle, so the close frame is not stuck
-// behind a half-written message.
+// behind a half-written message. Presence sessions of the connection stay
+// for their grace, so a reconnect is no leave.
 func (c *client) serve() {
 	defer c.cancel()
+	c.lastRead.Store(c.clock.Now().UnixNano())
+	c.armIdle(c.idleTimeout)
 	writerDone := make(chan struct{})
 	readerDone := make(chan struct{})
 	go func() {
@@ -132,7 +147,8 @@ func (c *client) serve() {
 	}()
 
 	<-c.closing
-	c.hub.removeClient(c)
+	c.stopIdle()
+	c.rooms.disconnect(c, c.hub.removeClient(c))
 	<-writerDone
 	err := c.conn.Close(c.closeCode, c.closeReason)
 	<-readerDone
@@ -201,6 +217,7 @@ func (c *client) readLoop() {
 			c.closeWith(protocol.CloseNormal, "")
 			return
 		}
+		c.lastRead.Store(c.clock.Now().UnixNano())
 		if c.isClosing() {
 			// Requests after the close (or before a 4401) are not served.
 			continue
@@ -210,5 +227,38 @@ func (c *client) readLoop() {
 			continue
 		}
 		c.handleFrame(frame)
+	}
+}
+
+// armIdle checks for idleness after d. Rather than a timer reset on every
+// frame, one timer per timeout looks at when the last frame came and
+// re-arms for the rest.
+func (c *client) armIdle(d time.Duration) {
+	c.idleMu.Lock()
+	defer c.idleMu.Unlock()
+	if c.isClosing() {
+		return // stopIdle has run or is about to: no timer may outlive serve
+	}
+	c.idleTimer = c.clock.AfterFunc(d, c.checkIdle)
+}
+
+// checkIdle closes a connection silent for idleTimeout with 1001, after
+// which the client reconnects: a peer that went away without a close (a
+// closed laptop) leaves its presence to the grace instead of forever.
+func (c *client) checkIdle() {
+	idle := c.clock.Now().Sub(time.Unix(0, c.lastRead.Load()))
+	if idle >= c.idleTimeout {
+		c.log.Debug("websocket idle", "for", idle)
+		c.closeWith(protocol.CloseGoingAway, "idle timeout")
+		return
+	}
+	c.armIdle(c.idleTimeout - idle)
+}
+
+func (c *client) stopIdle() {
+	c.idleMu.Lock()
+	defer c.idleMu.Unlock()
+	if c.idleTimer != nil {
+		c.idleTimer.Stop()
 	}
 }

@@ -1,12 +1,13 @@
 // Package server is the realtime backend: an http.Handler that serves the
-// WebSocket pub/sub endpoint /ws, server-sent event streams, a health check
-// and the application pages.
+// WebSocket pub/sub endpoint /ws with presence, server-sent event streams,
+// a health check and the application pages.
 //
 // # Endpoints
 //
 //   - /ws: the WebSocket protocol of package protocol (subscribe,
 //     unsubscribe, publish, ping), one hub of channels shared by every
-//     connection.
+//     connection, with presence on "presence:<resource>" and
+//     "presence-count:<resource>" (see below).
 //   - GET /sse/ticker: a numbered ticker, one "tick" event per
 //     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
 //   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
@@ -25,9 +26,30 @@
 // A browser cannot read the HTTP status of a failed WebSocket handshake, so
 // a client with a missing or wrong token is accepted and then closed with
 // 4401; it must not reconnect. A client too slow to read its messages is
-// closed with 1013, a frame over the read limit with 1009, and
-// [Server.Shutdown] closes everyone with 1012: after those the client
-// reconnects with backoff.
+// closed with 1013, a frame over the read limit with 1009, one that sent
+// no frame for [Options.IdleTimeout] (75 s; clients ping every 30 s) with
+// 1001, and [Server.Shutdown] closes everyone with 1012: after those the
+// client reconnects with backoff.
+//
+// # Presence
+//
+// Subscribing to "presence:<resource>" sends the subscriber the state,
+// presence.state {"seq":N,"state":{user:[meta...]}}, and from then on
+// every change as presence.diff {"seq":N+1,"joins":...,"leaves":...},
+// numbered one by one per resource. presence.join (data: a meta with a
+// session and a user) adds a session tied to the connection, or takes back
+// one of the same user's; presence.update changes a session the connection
+// holds; presence.leave {"session":s} removes it, as does unsubscribing
+// from the channel. presence.sync asks for the state again. Requests with
+// a ref are acked; refusals are error envelopes, with the channel, of code
+// bad_presence, room_full (past [Options.MaxPresence] sessions) or
+// not_joined. A join or update that changes nothing sends no diff.
+//
+// A connection that ends without leaving keeps its sessions for
+// [Options.PresenceGrace]; a rejoin within it (the client reconnected) is
+// no leave and no join, and after it the sessions leave in a diff.
+// Subscribers of "presence-count:<resource>" get presence.count
+// {"users":U,"sessions":S} on subscribe and after every join and leave.
 //
 // # Server-sent events
 //
@@ -55,6 +77,9 @@
 //
 // The hub is in memory and single node. A channel's message ids count up
 // while it has at least one subscriber and restart at 1 once it has none.
+// Presence is in memory too: a restart loses it (the clients rejoin).
+// Channels are not authorized per user: any connection that passed Auth
+// may follow any presence channel, and join presence as any user.
 // The ticker and the answers keep nothing: their events are computed, so
 // servers that share [Options.TickEpoch] serve the same ones and a client
 // resumes across a restart or to another node. A [MemoryStream] is single

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih-ai/realtime/wasm/presence"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -36,6 +37,8 @@ func (c *client) handle(env protocol.Envelope) {
 		c.handlePublish(env)
 	case protocol.TypePing:
 		c.reply(protocol.Envelope{Type: protocol.TypePong, Ref: env.Ref, Timestamp: env.Timestamp})
+	case presence.TypeJoin, presence.TypeUpdate, presence.TypeLeave, presence.TypeSync:
+		c.handlePresence(env)
 	default:
 		c.reply(protocol.NewError(env.Ref, protocol.CodeUnknownType, fmt.Sprintf("unknown type %.64q", env.Type)))
 	}
@@ -45,7 +48,13 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 	if !c.validChannel(env) {
 		return
 	}
-	err := c.hub.subscribe(c, env.Channel)
+	var err error
+	switch protocol.ChannelKind(env.Channel) {
+	case kindPresence, kindPresenceCount:
+		err = c.rooms.subscribe(c, env.Channel) // and sends the state or count
+	default:
+		err = c.hub.subscribe(c, env.Channel)
+	}
 	if errors.Is(err, errTooManyChannels) {
 		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
 			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs)))
@@ -61,6 +70,9 @@ func (c *client) handleUnsubscribe(env protocol.Envelope) {
 	if !c.hub.unsubscribe(c, env.Channel) {
 		c.reply(protocol.NewError(env.Ref, protocol.CodeNotSubscribed, fmt.Sprintf("not subscribed to %q", env.Channel)))
 		return
+	}
+	if protocol.ChannelKind(env.Channel) == kindPresence {
+		c.rooms.unsubscribed(c, presenceResource(env.Channel))
 	}
 	c.ack(env)
 }
@@ -117,6 +129,28 @@ func (c *client) validChannel(env protocol.Envelope) bool {
 		return false
 	}
 	return true
+}
+
+// validKind answers bad_channel and reports false unless the channel is
+// well formed and of kind; form names the channel wanted, for the message.
+func (c *client) validKind(env protocol.Envelope, kind, form string) bool {
+	if !c.validChannel(env) {
+		return false
+	}
+	if protocol.ChannelKind(env.Channel) != kind {
+		c.reply(protocol.NewError(env.Ref, protocol.CodeBadChannel,
+			fmt.Sprintf("%s needs a %s channel, not %q", env.Type, form, env.Channel)))
+		return false
+	}
+	return true
+}
+
+// refuse answers a request with an error that names its channel, so a
+// client can tell which of its features it concerns.
+func (c *client) refuse(env protocol.Envelope, code, message string) {
+	e := protocol.NewError(env.Ref, code, message)
+	e.Channel = env.Channel
+	c.reply(e)
 }
 
 // ack acknowledges a request; a request without a ref is not acknowledged.

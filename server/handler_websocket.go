@@ -29,7 +29,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
 
-	c := newClient(conn, s.hub, s.opts, id)
+	c := newClient(conn, s, id)
 	if !s.track(c) {
 		c.cancel()
 		conn.Close(protocol.CloseServiceRestart, "server restarting")

@@ -77,13 +77,17 @@ func (h *hub) unsubscribe(c *client, name string) bool {
 	return true
 }
 
-// removeClient drops every subscription of a closing client.
-func (h *hub) removeClient(c *client) {
+// removeClient drops every subscription of a closing client and returns
+// the channels it was subscribed to.
+func (h *hub) removeClient(c *client) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	names := make([]string, 0, len(c.subs))
 	for name := range c.subs {
+		names = append(names, name)
 		h.leaveLocked(c, name)
 	}
+	return names
 }
 
 func (h *hub) leaveLocked(c *client, name string) {
@@ -119,6 +123,20 @@ func (h *hub) publish(name string, data json.RawMessage) error {
 	return nil
 }
 
+// broadcast sends an encoded envelope to every subscriber of a channel.
+// The bytes are shared and must never be modified.
+func (h *hub) broadcast(name string, frame []byte) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ch := h.channels[name]
+	if ch == nil {
+		return
+	}
+	for c := range ch.subs {
+		c.enqueue(frame)
+	}
+}
+
 // subscribers counts the subscribers of a channel.
 func (h *hub) subscribers(name string) int {
 	h.mu.RLock()
@@ -127,6 +145,20 @@ func (h *hub) subscribers(name string) int {
 		return len(ch.subs)
 	}
 	return 0
+}
+
+// encodeEnvelope encodes an envelope of typ whose data is v, once for
+// every recipient: the bytes must never be modified.
+func encodeEnvelope(typ, channel string, v any, now time.Time) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode %s data on %q: %w", typ, channel, err)
+	}
+	frame, err := protocol.Encode(protocol.Envelope{Type: typ, Channel: channel, Data: data, Timestamp: now.UnixMilli()})
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode %s on %q: %w", typ, channel, err)
+	}
+	return frame, nil
 }
 
 // encodeMessage encodes a "message" envelope once; every recipient shares

@@ -31,8 +31,9 @@ type Options struct {
 	// Logger receives connection events. Defaults to discarding them.
 	Logger *slog.Logger
 
-	// Clock stamps messages and paces the SSE streams: ticks, answer
-	// tokens and keep-alives. Defaults to clock.Real.
+	// Clock stamps messages, paces the SSE streams (ticks, answer tokens
+	// and keep-alives) and runs the presence grace and idle timeouts.
+	// Defaults to clock.Real.
 	Clock clock.Clock
 
 	// SendBuffer is how many envelopes may wait for a slow client before it
@@ -78,6 +79,20 @@ type Options struct {
 	// clients that resume; one further behind is told history was lost.
 	// Defaults to 256.
 	ReplayWindow int
+
+	// IdleTimeout closes, with 1001, a WebSocket that sent no frame for
+	// that long: a closed laptop never says goodbye. Clients ping every
+	// 30 s. Defaults to 75 s.
+	IdleTimeout time.Duration
+
+	// PresenceGrace is how long the presence sessions of a connection that
+	// ended without leaving stay, so that a reconnect within it is no
+	// leave and join. Defaults to 10 s.
+	PresenceGrace time.Duration
+
+	// MaxPresence caps the presence sessions of one resource; a join past
+	// it is refused with room_full. Defaults to 500.
+	MaxPresence int
 }
 
 // Defaults of [Options].
@@ -91,6 +106,9 @@ const (
 	DefaultKeepAlive        = 15 * time.Second
 	DefaultSSERetry         = 3 * time.Second
 	DefaultReplayWindow     = 256
+	DefaultIdleTimeout      = 75 * time.Second
+	DefaultPresenceGrace    = 10 * time.Second
+	DefaultMaxPresence      = 500
 )
 
 // DefaultTickEpoch is the default [Options.TickEpoch].
@@ -115,6 +133,9 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.KeepAlive, DefaultKeepAlive)
 	orDefault(&o.SSERetry, DefaultSSERetry)
 	orDefault(&o.ReplayWindow, DefaultReplayWindow)
+	orDefault(&o.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&o.PresenceGrace, DefaultPresenceGrace)
+	orDefault(&o.MaxPresence, DefaultMaxPresence)
 	return o
 }
 

@@ -22,6 +22,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	hub    *hub
+	rooms  *rooms
 	mux    *http.ServeMux
 	ticker *ticker
 
@@ -41,10 +42,12 @@ type Server struct {
 // New returns a Server configured by opts; see [Options] for the defaults.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
+	h := newHub(opts.Clock, opts.MaxSubscriptions)
 	s := &Server{
 		opts:    opts,
 		log:     opts.Logger,
-		hub:     newHub(opts.Clock, opts.MaxSubscriptions),
+		hub:     h,
+		rooms:   newRooms(h, opts),
 		mux:     http.NewServeMux(),
 		clients: make(map[*client]struct{}),
 		ticker: &ticker{
@@ -135,6 +138,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeWith(protocol.CloseServiceRestart, "server restarting")
 	}
 	wsErr := s.waitClients(ctx, clients)
+	s.rooms.close() // after every client has started its sessions' grace
 	select {
 	case <-streamsIdle:
 		return wsErr
