@@ -82,3 +82,16 @@ func requestToken(r *http.Request, subprotocol string) string {
 	}
 	return ""
 }
+
+// authorizeRequest runs Auth on a plain HTTP request (SSE, the demo
+// endpoints), with the token of an Authorization: Bearer header or of
+// ?token=, and answers 401 when it fails.
+func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) bool {
+	if _, err := s.authenticate(r, requestToken(r, "")); err != nil {
+		s.log.Info("request unauthorized", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		http.Error(w, unauthorizedReason(err), http.StatusUnauthorized)
+		return false
+	}
+	return true
+}

@@ -25,6 +25,7 @@ type client struct {
 	conn         *websocket.Conn
 	hub          *hub
 	rooms        *rooms
+	inboxes      *inboxes
 	log          *slog.Logger
 	identity     Identity
 	clock        clock.Clock
@@ -60,6 +61,7 @@ func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 		conn:         conn,
 		hub:          s.hub,
 		rooms:        s.rooms,
+		inboxes:      s.inboxes,
 		log:          s.log.With("user", id.User),
 		identity:     id,
 		clock:        s.opts.Clock,

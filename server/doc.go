@@ -1,13 +1,14 @@
 // Package server is the realtime backend: an http.Handler that serves the
-// WebSocket pub/sub endpoint /ws with presence, server-sent event streams,
-// a health check and the application pages.
+// WebSocket pub/sub endpoint /ws with presence and notifications,
+// server-sent event streams, a health check and the application pages.
 //
 // # Endpoints
 //
 //   - /ws: the WebSocket protocol of package protocol (subscribe,
 //     unsubscribe, publish, ping), one hub of channels shared by every
 //     connection, with presence on "presence:<resource>" and
-//     "presence-count:<resource>" (see below).
+//     "presence-count:<resource>" and notifications on
+//     "notifications:<user>" (see below).
 //   - GET /sse/ticker: a numbered ticker, one "tick" event per
 //     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
 //   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
@@ -17,6 +18,11 @@
 //     the prompt only. A missing, blank or over 4 KiB prompt gets 400.
 //   - POST /sse/drop: ends every open SSE stream at once (see
 //     [Server.DropStreams]) and answers 204, so a demo can show a resume.
+//   - POST /notifications/demo?user=<u>&severity=<s>: sends user a demo
+//     notification of severity s (info, success, warning or error), or one
+//     of each when s is empty, through [Server.Notify], and answers 200
+//     with the JSON array of what was sent. A missing user or an unknown
+//     severity gets 400. Same auth as the SSE endpoints.
 //   - GET /healthz: 200 "ok", for load balancers and scripts.
 //   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
 //   - everything else: [Options.Pages] (the go-app handler).
@@ -51,6 +57,16 @@
 // Subscribers of "presence-count:<resource>" get presence.count
 // {"users":U,"sessions":S} on subscribe and after every join and leave.
 //
+// # Notifications
+//
+// [Server.Notify] numbers a user's notifications, keeps the latest
+// [Options.NotifyKeep] and sends each as notify.new to the subscribers of
+// "notifications:<user>". notify.sync {"after":K} is answered with
+// notify.batch {"items":[...],"lost":bool}: the kept notifications after
+// K, oldest first, and whether some after K are no longer kept. A client
+// sends it after every (re)connect with the highest seq it holds. Read
+// state is the client's.
+//
 // # Server-sent events
 //
 // Every stream (the endpoints above and [Server.StreamHandler]) starts with
@@ -77,9 +93,13 @@
 //
 // The hub is in memory and single node. A channel's message ids count up
 // while it has at least one subscriber and restart at 1 once it has none.
-// Presence is in memory too: a restart loses it (the clients rejoin).
+// Presence and notifications are in memory too: a restart loses them (the
+// clients rejoin; notification seqs start after the instance's start time
+// in microseconds, so they keep growing across restarts and ids stay
+// unique). A user's notifications are kept as long as the server runs.
 // Channels are not authorized per user: any connection that passed Auth
-// may follow any presence channel, and join presence as any user.
+// may follow any presence or notification channel, and join presence as
+// any user.
 // The ticker and the answers keep nothing: their events are computed, so
 // servers that share [Options.TickEpoch] serve the same ones and a client
 // resumes across a restart or to another node. A [MemoryStream] is single

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih-ai/realtime/wasm/notify"
 	"github.com/matih-ai/realtime/wasm/presence"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
@@ -39,6 +40,8 @@ func (c *client) handle(env protocol.Envelope) {
 		c.reply(protocol.Envelope{Type: protocol.TypePong, Ref: env.Ref, Timestamp: env.Timestamp})
 	case presence.TypeJoin, presence.TypeUpdate, presence.TypeLeave, presence.TypeSync:
 		c.handlePresence(env)
+	case notify.TypeSync:
+		c.handleNotifySync(env)
 	default:
 		c.reply(protocol.NewError(env.Ref, protocol.CodeUnknownType, fmt.Sprintf("unknown type %.64q", env.Type)))
 	}

@@ -87,19 +87,6 @@ func requestPrompt(r *http.Request) (string, error) {
 	return prompt, nil
 }
 
-// authorizeRequest runs Auth on a plain HTTP request, with the token of an
-// Authorization: Bearer header or of ?token=, and answers 401 when it
-// fails.
-func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) bool {
-	if _, err := s.authenticate(r, requestToken(r, "")); err != nil {
-		s.log.Info("sse unauthorized", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		http.Error(w, unauthorizedReason(err), http.StatusUnauthorized)
-		return false
-	}
-	return true
-}
-
 // serveStream serves the stream open gives as server-sent events: retry
 // first, then the events the client missed (or a history-lost event), then
 // every new event as it happens, until the stream ends, the client leaves

@@ -93,6 +93,10 @@ type Options struct {
 	// MaxPresence caps the presence sessions of one resource; a join past
 	// it is refused with room_full. Defaults to 500.
 	MaxPresence int
+
+	// NotifyKeep is how many of a user's latest notifications are kept for
+	// clients that reconnect. Defaults to 100.
+	NotifyKeep int
 }
 
 // Defaults of [Options].
@@ -109,6 +113,7 @@ const (
 	DefaultIdleTimeout      = 75 * time.Second
 	DefaultPresenceGrace    = 10 * time.Second
 	DefaultMaxPresence      = 500
+	DefaultNotifyKeep       = 100
 )
 
 // DefaultTickEpoch is the default [Options.TickEpoch].
@@ -136,6 +141,7 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.IdleTimeout, DefaultIdleTimeout)
 	orDefault(&o.PresenceGrace, DefaultPresenceGrace)
 	orDefault(&o.MaxPresence, DefaultMaxPresence)
+	orDefault(&o.NotifyKeep, DefaultNotifyKeep)
 	return o
 }
 

@@ -19,12 +19,14 @@ var ErrEchoChannel = errors.New("server: echo channels only answer a connection'
 
 // Server is the realtime backend; see the package doc for what it serves.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	hub    *hub
-	rooms  *rooms
-	mux    *http.ServeMux
-	ticker *ticker
+	opts    Options
+	log     *slog.Logger
+	hub     *hub
+	rooms   *rooms
+	inboxes *inboxes
+	mux     *http.ServeMux
+	ticker  *ticker
+	demo    demoNotes
 
 	mu       sync.Mutex
 	shutdown bool
@@ -48,6 +50,7 @@ func New(opts Options) *Server {
 		log:     opts.Logger,
 		hub:     h,
 		rooms:   newRooms(h, opts),
+		inboxes: newInboxes(h, opts),
 		mux:     http.NewServeMux(),
 		clients: make(map[*client]struct{}),
 		ticker: &ticker{
@@ -63,6 +66,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("GET /sse/answer", s.handleAnswer)
 	s.mux.HandleFunc("POST /sse/answer", s.handleAnswer)
 	s.mux.HandleFunc("POST /sse/drop", s.handleDrop)
+	s.mux.HandleFunc("POST /notifications/demo", s.handleNotifyDemo)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
@@ -77,7 +81,7 @@ func New(opts Options) *Server {
 	} else {
 		s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, health at /healthz\n")
+			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, demo notifications at POST /notifications/demo, health at /healthz\n")
 		})
 	}
 	return s

@@ -1,5 +1,6 @@
 // Command realtime-server serves the realtime backend: the WebSocket
-// pub/sub endpoint /ws, the SSE streams under /sse/, /healthz and the pages.
+// pub/sub endpoint /ws (with presence and notifications), the SSE streams
+// under /sse/, POST /notifications/demo, /healthz and the pages.
 package main
 
 import (
