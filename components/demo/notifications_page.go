@@ -85,8 +85,8 @@ func (c *notificationsPanel) Render() app.UI {
 			app.Div().Class("rt-actions").Body(
 				app.Range(notify.Severities).Slice(func(i int) app.UI {
 					s := string(notify.Severities[i])
-					return app.Button().ID("send-"+s).Class("rt-button").Disabled(c.sending).
-						Text("Send "+s).OnClick(c.send(s))
+					return app.Button().ID("send-" + s).Class("rt-button").Disabled(c.sending).
+						Text("Send " + s).OnClick(c.send(s))
 				}),
 				app.Button().ID("send-all").Class("rt-button", "rt-button--primary").Disabled(c.sending).
 					Text("One of each").OnClick(c.send("")),

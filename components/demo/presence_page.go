@@ -20,7 +20,9 @@ type PresencePage struct {
 	me identity
 }
 
-func (p *PresencePage) OnInit() { p.me = loadIdentity("sessionStorage", "realtime/demo/presence-identity") }
+func (p *PresencePage) OnInit() {
+	p.me = loadIdentity("sessionStorage", "realtime/demo/presence-identity")
+}
 
 func (p *PresencePage) Render() app.UI {
 	body := []app.UI{
