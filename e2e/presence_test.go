@@ -54,6 +54,23 @@ func TestPresenceDemoTwoTabsSeeEachOtherAndALeave(t *testing.T) {
 	waitFor(t, a, "the avatar stack", `document.querySelectorAll('.rt-avatars .rt-avatar').length === 2`)
 	screenshot(t, a, "presence-two-tabs")
 
+	// B's page is hidden, then shown again: A sees B away, then active.
+	setVisibility := func(state string) {
+		t.Helper()
+		js := `Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "` + state + `"});
+			document.dispatchEvent(new Event("visibilitychange")); true`
+		if _, err := chromedp.Run(b, chromedp.Evaluate[bool](js)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	statusOf := func(user string) string {
+		return `document.querySelector('#people li[data-user="` + user + `"]')?.dataset.status`
+	}
+	setVisibility("hidden")
+	waitFor(t, a, "B away", statusOf(userB)+` === "away"`)
+	setVisibility("visible")
+	waitFor(t, a, "B active again", statusOf(userB)+` === "active"`)
+
 	if err := chromedp.Do(b, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}

@@ -493,3 +493,37 @@ func TestPresenceForgetsEmptyResources(t *testing.T) {
 	w.close()
 	waitFor(t, "the resource to be forgotten", func() bool { return resources() == 0 })
 }
+
+// TestPresenceWatchCount: the client's count-only mode follows joins and
+// leaves without receiving the list.
+func TestPresenceWatchCount(t *testing.T) {
+	t.Parallel()
+	_, hs := newTestServer(t, Options{Clock: clock.NewFake()})
+	counts := make(chan presence.CountData, 10)
+	stop, err := presence.WatchCount(newWSClient(t, wsURL(hs, "")), "doc-9", func(d presence.CountData) { counts <- d })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	next := func() presence.CountData {
+		t.Helper()
+		select {
+		case d := <-counts:
+			return d
+		case <-time.After(5 * time.Second):
+			t.Fatal("no count")
+			return presence.CountData{}
+		}
+	}
+	if d := next(); d != (presence.CountData{}) {
+		t.Fatalf("first count %+v, want an empty room", d)
+	}
+	alice := track(t, newWSClient(t, wsURL(hs, "")), "doc-9", presence.Meta{User: "alice"}, presence.Options{})
+	if d := next(); d != (presence.CountData{Users: 1, Sessions: 1}) {
+		t.Fatalf("after alice joined: %+v", d)
+	}
+	alice.Leave()
+	if d := next(); d != (presence.CountData{}) {
+		t.Fatalf("after alice left: %+v", d)
+	}
+}
