@@ -47,6 +47,20 @@
 // constants. A malformed or unknown envelope is answered with an error and
 // never closes the connection.
 //
+// # Presence and notifications
+//
+// Other capabilities use namespaced types on their own channels; a client
+// delivers them to the subscribers of the channel, like messages. Their
+// data are the Go types of packages presence and notify; the server's
+// package doc describes each exchange.
+//
+//	presence:<resource>        presence.state, presence.diff (numbered per resource),
+//	                           presence.join, presence.update, presence.leave, presence.sync
+//	presence-count:<resource>  presence.count {"users":U,"sessions":S}
+//	notifications:<user>       notify.new, notify.sync {"after":K}, notify.batch
+//
+// Their error codes: bad_presence, room_full, not_joined, bad_notify.
+//
 // # Heartbeat
 //
 // The client sends a ping every pingInterval; the server answers with a pong
@@ -59,8 +73,9 @@
 // Browsers let a client close only with 1000 or 3000-4999. The server closes
 // with [CloseUnauthorized] (4401) and [CloseForbidden] (4403), after which a
 // client must not reconnect, and with 1009 (frame too big), 1011 (internal
-// error), 1012 (restart) and 1013 (try again later: the client was too slow
-// to read), after which it reconnects with backoff. See [IsFinal].
+// error), 1012 (restart), 1013 (try again later: the client was too slow
+// to read) and 1001 (the connection was silent past the server's idle
+// timeout), after which it reconnects with backoff. See [IsFinal].
 //
 // # Authentication
 //
