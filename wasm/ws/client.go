@@ -34,8 +34,9 @@ var (
 	ErrMessageTooBig    = errors.New("ws: message too big")
 )
 
-// Handler receives the envelopes of a channel: "message", and the
-// namespaced types of other capabilities ("presence.diff", ...).
+// Handler receives the envelopes of a channel: "message", the namespaced
+// types of other capabilities ("presence.diff", ...), and the errors the
+// server reports about the channel without a waiting request.
 type Handler func(msg protocol.Envelope)
 
 // Client is a WebSocket connection that survives drops. It is safe for
@@ -496,6 +497,9 @@ func (c *Client) route(e protocol.Envelope) {
 			err := e.Err()
 			if e.Channel != "" {
 				err = fmt.Errorf("ws: server refused %q: %w", e.Channel, err)
+				// The channel's subscribers learn of it too: a refused
+				// subscription is theirs to show.
+				c.events.Push(func() { c.deliver(e) })
 			}
 			c.reportError(err)
 		}

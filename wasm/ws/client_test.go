@@ -482,6 +482,14 @@ func TestMalformedAndUnknownFramesAreReportedAndTheConnectionStays(t *testing.T)
 	if err := h.waitErr(); !errors.As(err, &pe) || pe.Code != protocol.CodeBadChannel {
 		t.Fatalf("server error reported as %v", err)
 	}
+	// An error about a channel reaches its subscribers as well.
+	e := protocol.NewError("", "unknown_feed", "no feed y")
+	e.Channel = "x:y"
+	conn.send(e)
+	if got := <-got; !strings.HasPrefix(got, "error ") {
+		t.Fatalf("the channel's handler got %q, want the error", got)
+	}
+	h.waitErr()
 	if s := h.client.Status(); s != ws.StatusConnected {
 		t.Fatalf("status %s after bad frames", s)
 	}
