@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -226,24 +224,4 @@ func orDash(s string) string {
 }
 
 // postDemo makes a demo request to the server, with the page's token.
-func postDemo(path string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	u := app.Window().URL()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.Scheme+"://"+u.Host+path, bytes.NewReader(nil))
-	if err != nil {
-		return err
-	}
-	if tok := app.Getenv(TokenEnv); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("failed to reach the server: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the server answered %s", resp.Status)
-	}
-	return nil
-}
+func postDemo(path string) error { return demoJSON(http.MethodPost, path, nil, nil) }
