@@ -26,6 +26,7 @@ type client struct {
 	hub          *hub
 	rooms        *rooms
 	inboxes      *inboxes
+	feeds        *feeds
 	log          *slog.Logger
 	identity     Identity
 	clock        clock.Clock
@@ -62,6 +63,7 @@ func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 		hub:          s.hub,
 		rooms:        s.rooms,
 		inboxes:      s.inboxes,
+		feeds:        s.feeds,
 		log:          s.log.With("user", id.User),
 		identity:     id,
 		clock:        s.opts.Clock,

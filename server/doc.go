@@ -1,14 +1,15 @@
 // Package server is the realtime backend: an http.Handler that serves the
-// WebSocket pub/sub endpoint /ws with presence and notifications,
-// server-sent event streams, a health check and the application pages.
+// WebSocket pub/sub endpoint /ws with presence, notifications and live
+// data feeds, server-sent event streams, a health check and the
+// application pages.
 //
 // # Endpoints
 //
 //   - /ws: the WebSocket protocol of package protocol (subscribe,
 //     unsubscribe, publish, ping), one hub of channels shared by every
 //     connection, with presence on "presence:<resource>" and
-//     "presence-count:<resource>" and notifications on
-//     "notifications:<user>" (see below).
+//     "presence-count:<resource>", notifications on
+//     "notifications:<user>" and live feeds on "live:<feed>" (see below).
 //   - GET /sse/ticker: a numbered ticker, one "tick" event per
 //     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
 //   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
@@ -22,10 +23,21 @@
 //     notification of severity s (info, success, warning or error), or one
 //     of each when s is empty, through [Server.Notify], and answers 200
 //     with the JSON array of what was sent. A missing user or an unknown
-//     severity gets 400. Same auth as the SSE endpoints.
+//     severity gets 400.
+//   - GET /live/<feed>: the feed's snapshot, {"seq":N,"key":"id",
+//     "items":[...],"max":M}, for a client that polls because its
+//     WebSocket cannot connect; 404 for an unknown feed.
+//   - POST /live/burst?feed=<f>&n=<n>: n (1 to 10000) demo changes of a
+//     demo feed (upserts on "orders", appends on "metrics") as fast as its
+//     subscribers take them, then 200 {"seq":N}, the feed's seq after the
+//     last one. A missing feed or a bad n gets 400, an unknown feed 404.
 //   - GET /healthz: 200 "ok", for load balancers and scripts.
 //   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
 //   - everything else: [Options.Pages] (the go-app handler).
+//
+// POST /sse/drop, POST /notifications/demo and the /live/ endpoints
+// check the token as the SSE streams do (see below); the JSON answers of
+// /live/ are not cached (Cache-Control: no-store).
 //
 // # Close codes
 //
@@ -67,6 +79,37 @@
 // sends it after every (re)connect with the highest seq it holds. Read
 // state is the client's.
 //
+// # Live feeds
+//
+// A feed ([Server.NewFeed], and the demo feeds) is an ordered list of JSON
+// objects, each identified by the string in its key field. Subscribing to
+// "live:<feed>" sends the subscriber live.snapshot {"seq":N,"key":"id",
+// "items":[...],"max":M} and from then on every change as live.delta
+// {"seq":N+1,"op":...}, numbered one by one per feed: op "append" (items
+// at the end, then the oldest dropped past max), "upsert" (items replaced
+// in place by key, or appended), "remove" ({"keys":[...]}) or "replace"
+// (items become the whole list). Max is left out when the feed has none.
+// The snapshot and the subscription are one step, so the deltas that
+// follow it are exactly those after it. live.resync is answered with a
+// fresh snapshot, ahead of every later delta: a client that saw a gap
+// sends it. An unknown feed is refused with unknown_feed, with the
+// channel.
+//
+// The demo feeds start when first asked for and change every
+// [Options.LiveInterval], on [Options.Clock]: "metrics", a series of
+// points {"id":"<n>","t":<unix ms>,"v":<float>}, one appended a tick, the
+// latest 120 kept; "orders", a table of about 12 rows {"id":"r1",
+// "region":"EMEA","plan":"Pro","orders":123,"revenue":4567.8,
+// "updatedAt":<unix ms>}, one upserted a tick, and every 16 ticks one
+// removed and a new one added.
+//
+// Deltas are queued to every subscriber without waiting, like every
+// fan-out: a client whose send buffer fills is closed with 1013, then
+// reconnects and gets a fresh snapshot. A burst is bigger than that
+// buffer, so it waits, after every quarter of a buffer, until no
+// subscriber has more than half of its own queued, for at most
+// [Options.WriteTimeout] per wait.
+//
 // # Server-sent events
 //
 // Every stream (the endpoints above and [Server.StreamHandler]) starts with
@@ -98,8 +141,9 @@
 // in microseconds, so they keep growing across restarts and ids stay
 // unique). A user's notifications are kept as long as the server runs.
 // Channels are not authorized per user: any connection that passed Auth
-// may follow any presence or notification channel, and join presence as
-// any user.
+// may follow any presence, notification or live channel, and join
+// presence as any user. Feeds are in memory too: after a restart they
+// start again, and a client that reconnects gets a fresh snapshot.
 // The ticker and the answers keep nothing: their events are computed, so
 // servers that share [Options.TickEpoch] serve the same ones and a client
 // resumes across a restart or to another node. A [MemoryStream] is single

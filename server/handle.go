@@ -42,6 +42,8 @@ func (c *client) handle(env protocol.Envelope) {
 		c.handlePresence(env)
 	case notify.TypeSync:
 		c.handleNotifySync(env)
+	case typeLiveResync:
+		c.handleLiveResync(env)
 	default:
 		c.reply(protocol.NewError(env.Ref, protocol.CodeUnknownType, fmt.Sprintf("unknown type %.64q", env.Type)))
 	}
@@ -55,15 +57,22 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 	switch protocol.ChannelKind(env.Channel) {
 	case kindPresence, kindPresenceCount:
 		err = c.rooms.subscribe(c, env.Channel) // and sends the state or count
+	case kindLive:
+		err = c.subscribeLive(env.Channel) // and sends the snapshot
 	default:
 		err = c.hub.subscribe(c, env.Channel)
 	}
-	if errors.Is(err, errTooManyChannels) {
+	switch {
+	case errors.Is(err, errTooManyChannels):
 		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
 			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs)))
-		return
+	case errors.Is(err, errUnknownFeed):
+		c.refuse(env, protocol.CodeUnknownFeed, err.Error())
+	case err != nil:
+		c.refuse(env, protocol.CodeBadChannel, err.Error())
+	default:
+		c.ack(env)
 	}
-	c.ack(env)
 }
 
 func (c *client) handleUnsubscribe(env protocol.Envelope) {

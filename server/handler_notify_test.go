@@ -2,8 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -21,20 +19,8 @@ func TestNotifyDemo(t *testing.T) {
 
 	post := func(method, query, auth string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, hs.URL+"/notifications/demo"+query, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := hs.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		code, body, _ := request(t, hs, method, "/notifications/demo"+query, auth, "")
+		return code, body
 	}
 
 	for _, tc := range []struct {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -215,4 +217,24 @@ func (c *testConn) expectClose(code int) {
 
 func (c *testConn) close() {
 	c.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// request sends a request with an optional Authorization header and
+// returns the status, the body and the headers.
+func request(t *testing.T, hs *httptest.Server, method, path, auth, body string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, hs.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
 }

@@ -137,6 +137,22 @@ func (h *hub) broadcast(name string, frame []byte) {
 	}
 }
 
+// queued returns the most envelopes waiting to be written to one
+// subscriber of a channel, leaving out subscribers being closed.
+func (h *hub) queued(name string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	if ch := h.channels[name]; ch != nil {
+		for c := range ch.subs {
+			if !c.isClosing() {
+				n = max(n, len(c.send))
+			}
+		}
+	}
+	return n
+}
+
 // subscribers counts the subscribers of a channel.
 func (h *hub) subscribers(name string) int {
 	h.mu.RLock()

@@ -32,8 +32,8 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Clock stamps messages, paces the SSE streams (ticks, answer tokens
-	// and keep-alives) and runs the presence grace and idle timeouts.
-	// Defaults to clock.Real.
+	// and keep-alives) and the demo feeds, and runs the presence grace
+	// and idle timeouts. Defaults to clock.Real.
 	Clock clock.Clock
 
 	// SendBuffer is how many envelopes may wait for a slow client before it
@@ -97,6 +97,10 @@ type Options struct {
 	// NotifyKeep is how many of a user's latest notifications are kept for
 	// clients that reconnect. Defaults to 100.
 	NotifyKeep int
+
+	// LiveInterval is the time between two changes of each demo feed
+	// ("metrics" and "orders"). Defaults to 250 ms.
+	LiveInterval time.Duration
 }
 
 // Defaults of [Options].
@@ -114,6 +118,7 @@ const (
 	DefaultPresenceGrace    = 10 * time.Second
 	DefaultMaxPresence      = 500
 	DefaultNotifyKeep       = 100
+	DefaultLiveInterval     = 250 * time.Millisecond
 )
 
 // DefaultTickEpoch is the default [Options.TickEpoch].
@@ -142,6 +147,7 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.PresenceGrace, DefaultPresenceGrace)
 	orDefault(&o.MaxPresence, DefaultMaxPresence)
 	orDefault(&o.NotifyKeep, DefaultNotifyKeep)
+	orDefault(&o.LiveInterval, DefaultLiveInterval)
 	return o
 }
 

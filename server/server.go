@@ -24,6 +24,7 @@ type Server struct {
 	hub     *hub
 	rooms   *rooms
 	inboxes *inboxes
+	feeds   *feeds
 	mux     *http.ServeMux
 	ticker  *ticker
 	demo    demoNotes
@@ -51,6 +52,7 @@ func New(opts Options) *Server {
 		hub:     h,
 		rooms:   newRooms(h, opts),
 		inboxes: newInboxes(h, opts),
+		feeds:   newFeeds(h, opts),
 		mux:     http.NewServeMux(),
 		clients: make(map[*client]struct{}),
 		ticker: &ticker{
@@ -61,12 +63,15 @@ func New(opts Options) *Server {
 		},
 		cut: make(chan struct{}),
 	}
+	s.feeds.addDemos(opts.LiveInterval)
 	s.mux.HandleFunc("/ws", s.handleWebSocket)
 	s.mux.HandleFunc("GET /sse/ticker", s.handleTicker)
 	s.mux.HandleFunc("GET /sse/answer", s.handleAnswer)
 	s.mux.HandleFunc("POST /sse/answer", s.handleAnswer)
 	s.mux.HandleFunc("POST /sse/drop", s.handleDrop)
 	s.mux.HandleFunc("POST /notifications/demo", s.handleNotifyDemo)
+	s.mux.HandleFunc("GET /live/{feed}", s.handleLivePoll)
+	s.mux.HandleFunc("POST /live/burst", s.handleLiveBurst)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
@@ -81,7 +86,7 @@ func New(opts Options) *Server {
 	} else {
 		s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, demo notifications at POST /notifications/demo, health at /healthz\n")
+			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, demo notifications at POST /notifications/demo, live feeds at /live/<feed>, health at /healthz\n")
 		})
 	}
 	return s
@@ -112,9 +117,9 @@ func (s *Server) Publish(channel string, data any) error {
 	return s.hub.publish(channel, raw)
 }
 
-// Shutdown closes every WebSocket client with 1012 and ends every SSE
-// stream, so that their clients reconnect to the next instance, and waits
-// for them. When ctx ends first the remaining WebSockets are dropped
+// Shutdown stops the demo feeds where they are, closes every WebSocket client with 1012 and ends every SSE stream,
+// so that their clients reconnect to the next instance, and waits for
+// them. When ctx ends first the remaining WebSockets are dropped
 // without a close handshake, and SSE streams stuck writing to a client end
 // within WriteTimeout. New WebSockets are closed at once from then on, and
 // new SSE streams end after their retry field.
@@ -122,6 +127,7 @@ func (s *Server) Publish(channel string, data any) error {
 // Run it alongside http.Server.Shutdown, not after: that one waits for
 // plain requests, open SSE streams among them, but not for WebSockets.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.feeds.close()
 	s.mu.Lock()
 	if !s.shutdown {
 		s.shutdown = true
@@ -241,4 +247,13 @@ func (s *Server) connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.clients)
+}
+
+// writeJSON answers status with v as JSON. Answers change all the time,
+// so none is cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

@@ -1,6 +1,7 @@
 // Command realtime-server serves the realtime backend: the WebSocket
-// pub/sub endpoint /ws (with presence and notifications), the SSE streams
-// under /sse/, POST /notifications/demo, /healthz and the pages.
+// pub/sub endpoint /ws (with presence, notifications and live feeds), the
+// SSE streams under /sse/, POST /notifications/demo, the live feeds under
+// /live/, /healthz and the pages.
 package main
 
 import (
