@@ -27,6 +27,7 @@ type client struct {
 	rooms        *rooms
 	inboxes      *inboxes
 	feeds        *feeds
+	queries      *queries
 	log          *slog.Logger
 	identity     Identity
 	clock        clock.Clock
@@ -64,6 +65,7 @@ func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 		rooms:        s.rooms,
 		inboxes:      s.inboxes,
 		feeds:        s.feeds,
+		queries:      s.queries,
 		log:          s.log.With("user", id.User),
 		identity:     id,
 		clock:        s.opts.Clock,

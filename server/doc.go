@@ -1,7 +1,7 @@
 // Package server is the realtime backend: an http.Handler that serves the
-// WebSocket pub/sub endpoint /ws with presence, notifications and live
-// data feeds, server-sent event streams, a health check and the
-// application pages.
+// WebSocket pub/sub endpoint /ws with presence, notifications, live data
+// feeds and the status of simulated SQL queries, server-sent event
+// streams, a health check and the application pages.
 //
 // # Endpoints
 //
@@ -9,7 +9,8 @@
 //     unsubscribe, publish, ping), one hub of channels shared by every
 //     connection, with presence on "presence:<resource>" and
 //     "presence-count:<resource>", notifications on
-//     "notifications:<user>" and live feeds on "live:<feed>" (see below).
+//     "notifications:<user>", live feeds on "live:<feed>" and query
+//     status on "query:<id>" (see below).
 //   - GET /sse/ticker: a numbered ticker, one "tick" event per
 //     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
 //   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
@@ -31,13 +32,21 @@
 //     demo feed (upserts on "orders", appends on "metrics") as fast as its
 //     subscribers take them, then 200 {"seq":N}, the feed's seq after the
 //     last one. A missing feed or a bad n gets 400, an unknown feed 404.
+//   - POST /queries {"sql":"...","kind":"short|medium|long|failing"}:
+//     starts a simulated query (medium when kind is empty) and answers
+//     201 {"id":"q-1001"}. A bad body gets 400, a query past
+//     [Options.MaxQueries] running 429 with Retry-After.
+//   - GET /queries: 200 with the statuses of the latest 50 queries, newest
+//     first. A request that accepts text/html (a browser navigating
+//     there) gets [Options.Pages] instead, when there are pages: the demo
+//     page has the same path.
 //   - GET /healthz: 200 "ok", for load balancers and scripts.
 //   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
 //   - everything else: [Options.Pages] (the go-app handler).
 //
-// POST /sse/drop, POST /notifications/demo and the /live/ endpoints
-// check the token as the SSE streams do (see below); the JSON answers of
-// /live/ are not cached (Cache-Control: no-store).
+// POST /sse/drop, POST /notifications/demo and the /live/ and /queries
+// endpoints check the token as the SSE streams do (see below); the JSON
+// answers of /live/ and /queries are not cached (Cache-Control: no-store).
 //
 // # Close codes
 //
@@ -91,8 +100,8 @@
 // (items become the whole list). Max is left out when the feed has none.
 // The snapshot and the subscription are one step, so the deltas that
 // follow it are exactly those after it. live.resync is answered with a
-// fresh snapshot, ahead of every later delta: a client that saw a gap
-// sends it. An unknown feed is refused with unknown_feed, with the
+// fresh snapshot, ahead of every later delta, and an ack: a client that
+// saw a gap sends it. An unknown feed is refused with unknown_feed, with the
 // channel.
 //
 // The demo feeds start when first asked for and change every
@@ -109,6 +118,26 @@
 // buffer, so it waits, after every quarter of a buffer, until no
 // subscriber has more than half of its own queued, for at most
 // [Options.WriteTimeout] per wait.
+//
+// # Queries
+//
+// POST /queries starts a simulated query that goes through queued,
+// planning, running and finishing to succeeded, in steps of 100 ms
+// divided by [Options.QuerySpeed], on [Options.Clock]: a short one takes
+// 1.5 s, a medium one 5 s, a long one 15 s, and a failing one fails after
+// 2.6 s, while running, with an engine's error code and message. For the
+// first 30% of running the total is unknown (known false, percent 0);
+// then percent grows to 100 with rows and bytes.
+//
+// Subscribing to "query:<id>" sends the subscriber query.status with the
+// current status, and every change after it; each change bumps the
+// status's version. query.cancel on "query:<id>" cancels a query that has
+// not ended: its subscribers get the cancelled status, then the requester
+// its ack. A query that had ended is refused with already_finished and
+// the message "query q-1001 already succeeded" (or failed, cancelled); an
+// unknown or forgotten one, to subscribe as to cancel, with
+// unknown_query. The server keeps the latest 50 queries, and older ones
+// while they run.
 //
 // # Server-sent events
 //
@@ -141,9 +170,10 @@
 // in microseconds, so they keep growing across restarts and ids stay
 // unique). A user's notifications are kept as long as the server runs.
 // Channels are not authorized per user: any connection that passed Auth
-// may follow any presence, notification or live channel, and join
-// presence as any user. Feeds are in memory too: after a restart they
-// start again, and a client that reconnects gets a fresh snapshot.
+// may follow any presence, notification, live or query channel, join
+// presence as any user and cancel any query. Feeds and queries are in
+// memory too: after a restart feeds start again (a client that
+// reconnects gets a fresh snapshot) and query ids start again at q-1001.
 // The ticker and the answers keep nothing: their events are computed, so
 // servers that share [Options.TickEpoch] serve the same ones and a client
 // resumes across a restart or to another node. A [MemoryStream] is single

@@ -44,6 +44,8 @@ func (c *client) handle(env protocol.Envelope) {
 		c.handleNotifySync(env)
 	case typeLiveResync:
 		c.handleLiveResync(env)
+	case typeQueryCancel:
+		c.handleQueryCancel(env)
 	default:
 		c.reply(protocol.NewError(env.Ref, protocol.CodeUnknownType, fmt.Sprintf("unknown type %.64q", env.Type)))
 	}
@@ -59,6 +61,8 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 		err = c.rooms.subscribe(c, env.Channel) // and sends the state or count
 	case kindLive:
 		err = c.subscribeLive(env.Channel) // and sends the snapshot
+	case kindQuery:
+		err = c.queries.subscribe(c, queryID(env.Channel)) // and sends the status
 	default:
 		err = c.hub.subscribe(c, env.Channel)
 	}
@@ -68,6 +72,8 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs)))
 	case errors.Is(err, errUnknownFeed):
 		c.refuse(env, protocol.CodeUnknownFeed, err.Error())
+	case errors.Is(err, errUnknownQuery):
+		c.refuse(env, protocol.CodeUnknownQuery, err.Error())
 	case err != nil:
 		c.refuse(env, protocol.CodeBadChannel, err.Error())
 	default:

@@ -32,8 +32,8 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Clock stamps messages, paces the SSE streams (ticks, answer tokens
-	// and keep-alives) and the demo feeds, and runs the presence grace
-	// and idle timeouts. Defaults to clock.Real.
+	// and keep-alives), the demo feeds and the simulated queries, and runs
+	// the presence grace and idle timeouts. Defaults to clock.Real.
 	Clock clock.Clock
 
 	// SendBuffer is how many envelopes may wait for a slow client before it
@@ -101,6 +101,15 @@ type Options struct {
 	// LiveInterval is the time between two changes of each demo feed
 	// ("metrics" and "orders"). Defaults to 250 ms.
 	LiveInterval time.Duration
+
+	// QuerySpeed scales the time simulated queries take: 2 runs them
+	// twice as fast. Their steps stay the same, so a faster query goes
+	// through the same states and progress. Defaults to 1.
+	QuerySpeed float64
+
+	// MaxQueries caps the simulated queries running at once; POST /queries
+	// past it is answered 429. Defaults to 100.
+	MaxQueries int
 }
 
 // Defaults of [Options].
@@ -119,6 +128,8 @@ const (
 	DefaultMaxPresence      = 500
 	DefaultNotifyKeep       = 100
 	DefaultLiveInterval     = 250 * time.Millisecond
+	DefaultQuerySpeed       = 1.0
+	DefaultMaxQueries       = 100
 )
 
 // DefaultTickEpoch is the default [Options.TickEpoch].
@@ -148,6 +159,10 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.MaxPresence, DefaultMaxPresence)
 	orDefault(&o.NotifyKeep, DefaultNotifyKeep)
 	orDefault(&o.LiveInterval, DefaultLiveInterval)
+	if !(o.QuerySpeed > 0) { // NaN too
+		o.QuerySpeed = DefaultQuerySpeed
+	}
+	orDefault(&o.MaxQueries, DefaultMaxQueries)
 	return o
 }
 

@@ -25,6 +25,7 @@ type Server struct {
 	rooms   *rooms
 	inboxes *inboxes
 	feeds   *feeds
+	queries *queries
 	mux     *http.ServeMux
 	ticker  *ticker
 	demo    demoNotes
@@ -53,6 +54,7 @@ func New(opts Options) *Server {
 		rooms:   newRooms(h, opts),
 		inboxes: newInboxes(h, opts),
 		feeds:   newFeeds(h, opts),
+		queries: newQueries(h, opts),
 		mux:     http.NewServeMux(),
 		clients: make(map[*client]struct{}),
 		ticker: &ticker{
@@ -72,6 +74,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /notifications/demo", s.handleNotifyDemo)
 	s.mux.HandleFunc("GET /live/{feed}", s.handleLivePoll)
 	s.mux.HandleFunc("POST /live/burst", s.handleLiveBurst)
+	s.mux.HandleFunc("POST /queries", s.handleQueryStart)
+	s.mux.HandleFunc("GET /queries", s.handleQueryList)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
@@ -86,7 +90,7 @@ func New(opts Options) *Server {
 	} else {
 		s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, demo notifications at POST /notifications/demo, live feeds at /live/<feed>, health at /healthz\n")
+			io.WriteString(w, "realtime server: WebSocket at /ws, SSE at /sse/ticker and /sse/answer, demo notifications at POST /notifications/demo, live feeds at /live/<feed>, simulated queries at /queries, health at /healthz\n")
 		})
 	}
 	return s
@@ -117,7 +121,8 @@ func (s *Server) Publish(channel string, data any) error {
 	return s.hub.publish(channel, raw)
 }
 
-// Shutdown stops the demo feeds where they are, closes every WebSocket client with 1012 and ends every SSE stream,
+// Shutdown stops the demo feeds and the simulated queries where they
+// are, closes every WebSocket client with 1012 and ends every SSE stream,
 // so that their clients reconnect to the next instance, and waits for
 // them. When ctx ends first the remaining WebSockets are dropped
 // without a close handshake, and SSE streams stuck writing to a client end
@@ -128,6 +133,7 @@ func (s *Server) Publish(channel string, data any) error {
 // plain requests, open SSE streams among them, but not for WebSockets.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.feeds.close()
+	s.queries.close()
 	s.mu.Lock()
 	if !s.shutdown {
 		s.shutdown = true

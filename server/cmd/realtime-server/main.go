@@ -1,7 +1,8 @@
 // Command realtime-server serves the realtime backend: the WebSocket
-// pub/sub endpoint /ws (with presence, notifications and live feeds), the
-// SSE streams under /sse/, POST /notifications/demo, the live feeds under
-// /live/, /healthz and the pages.
+// pub/sub endpoint /ws (with presence, notifications, live feeds and query
+// status), the SSE streams under /sse/, POST /notifications/demo, the live
+// feeds under /live/, the simulated queries at /queries, /healthz and the
+// pages.
 package main
 
 import (
