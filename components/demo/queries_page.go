@@ -117,6 +117,7 @@ func demoJSON(method, path string, in, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json") // GET /queries is also the page
 	if tok := app.Getenv(TokenEnv); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

@@ -47,7 +47,7 @@
 // constants. A malformed or unknown envelope is answered with an error and
 // never closes the connection.
 //
-// # Presence and notifications
+// # Presence, notifications, live feeds, query status
 //
 // Other capabilities use namespaced types on their own channels; a client
 // delivers them to the subscribers of the channel, like messages. Their
@@ -58,8 +58,11 @@
 //	                           presence.join, presence.update, presence.leave, presence.sync
 //	presence-count:<resource>  presence.count {"users":U,"sessions":S}
 //	notifications:<user>       notify.new, notify.sync {"after":K}, notify.batch
+//	live:<feed>                live.snapshot, live.delta (numbered per feed), live.resync
+//	query:<id>                 query.status (versioned), query.cancel
 //
-// Their error codes: bad_presence, room_full, not_joined, bad_notify.
+// Their error codes: bad_presence, room_full, not_joined, bad_notify,
+// unknown_feed, unknown_query, already_finished.
 //
 // # Heartbeat
 //

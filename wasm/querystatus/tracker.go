@@ -18,8 +18,8 @@ const (
 	TypeStatus = "query.status"
 	TypeCancel = "query.cancel"
 
-	CodeUnknownQuery    = "unknown_query"
-	CodeAlreadyFinished = "already_finished"
+	CodeUnknownQuery    = protocol.CodeUnknownQuery
+	CodeAlreadyFinished = protocol.CodeAlreadyFinished
 )
 
 // Channel is the channel of one query's status.
