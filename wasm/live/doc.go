@@ -1,11 +1,25 @@
 // Package live keeps live data feeds: a snapshot, then numbered deltas, over
 // the WebSocket client, rendered at most once per frame.
 //
+// # Wire contract
+//
 // A feed is an ordered list of items (JSON objects) identified by a key
-// field. On the channel "live:<feed>" the server sends a subscriber a
-// live.snapshot, then every change as a live.delta numbered one by one:
-// append (then trim to the feed's max), upsert by key, remove by key, or
-// replace all. See [Snapshot] and [Delta] for the JSON.
+// field named in its snapshot; key values are strings. On the channel
+// "live:<feed>":
+//
+//	subscribe      -> {"type":"live.snapshot","channel":c,"data":{"seq":N,"key":"id","items":[...],"max":M}}
+//	every change   -> {"type":"live.delta","channel":c,"data":{"seq":N+1,"op":"append","items":[...]}}
+//	                  op: append (then trim to max from the front), upsert
+//	                  (in place, or appended), remove ({"keys":[...]}),
+//	                  replace (the whole list)
+//	{"type":"live.resync","channel":c} -> a fresh live.snapshot to the requester
+//	unknown feed   -> an error envelope with code "unknown_feed" and the channel
+//
+// N is the number of the last delta a snapshot includes; max (0 = none)
+// bounds the items. A subscription restored after a reconnect brings a
+// fresh snapshot. When the WebSocket cannot connect at all,
+// GET /live/<feed> (Authorization: Bearer <token>) answers the snapshot's
+// JSON, or 404 for an unknown feed.
 //
 // The package has three parts:
 //

@@ -177,26 +177,25 @@ func (v *View) Reset() {
 	v.held = nil
 }
 
-// ApplySnapshot replaces the view with s, then applies the held deltas that
-// follow on. A bad snapshot leaves the view as it was. The snapshot is
-// applied even when an error about a held delta is returned: ErrGap when
-// some are still missing, ErrBadData when one is bad; either way the view
-// is not Ready and wants another snapshot.
-func (v *View) ApplySnapshot(s Snapshot) error {
+// ApplySnapshot replaces the view with s, then applies the held deltas
+// that follow on; applied reports whether s replaced the view. A bad
+// snapshot is not applied. An error with applied true is about the held
+// deltas: ErrGap when some are still missing, ErrBadData when one is bad;
+// either way the view is not Ready and wants another snapshot.
+func (v *View) ApplySnapshot(s Snapshot) (applied bool, err error) {
 	if s.Key == "" {
-		return fmt.Errorf("%w: snapshot %d names no key field", ErrBadData, s.Seq)
+		return false, fmt.Errorf("%w: snapshot %d names no key field", ErrBadData, s.Seq)
 	}
 	if s.Max < 0 {
-		return fmt.Errorf("%w: snapshot %d has max %d", ErrBadData, s.Seq, s.Max)
+		return false, fmt.Errorf("%w: snapshot %d has max %d", ErrBadData, s.Seq, s.Max)
 	}
 	keys, err := itemKeys(s.Key, s.Items)
 	if err != nil {
-		return fmt.Errorf("snapshot %d: %w", s.Seq, err)
+		return false, fmt.Errorf("snapshot %d: %w", s.Seq, err)
 	}
 	v.key, v.max, v.seq, v.ready = s.Key, s.Max, s.Seq, true
 	v.replace(s.Items, keys)
-	_, err = v.drain()
-	return err
+	return true, v.drain()
 }
 
 // ApplyDelta applies d and reports whether the items changed. A delta
@@ -239,7 +238,7 @@ func (v *View) hold(d Delta) {
 }
 
 // drain applies the held deltas in order while they follow on.
-func (v *View) drain() (changed bool, err error) {
+func (v *View) drain() error {
 	for s := range v.held {
 		if s <= v.seq {
 			delete(v.held, s)
@@ -253,15 +252,14 @@ func (v *View) drain() (changed bool, err error) {
 		delete(v.held, d.Seq)
 		if err := v.apply(d); err != nil {
 			v.ready = false
-			return changed, err
+			return err
 		}
-		changed = true
 	}
 	if n := len(v.held); n > 0 {
 		v.ready = false
-		return changed, fmt.Errorf("%w: %d deltas are held after %d, but not %d", ErrGap, n, v.seq, v.seq+1)
+		return fmt.Errorf("%w: %d deltas are held after %d, but not %d", ErrGap, n, v.seq, v.seq+1)
 	}
-	return changed, nil
+	return nil
 }
 
 // apply checks d in full, then applies it: a bad delta changes nothing.

@@ -58,7 +58,7 @@ func checkView(v *View) error {
 func mustView(t *testing.T, s Snapshot) *View {
 	t.Helper()
 	v := &View{}
-	if err := v.ApplySnapshot(s); err != nil {
+	if _, err := v.ApplySnapshot(s); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -164,7 +164,7 @@ func TestGap(t *testing.T) {
 		t.Fatalf("keys %v while waiting, want the old ones", got)
 	}
 	// The fresh snapshot includes delta 6; 7 and 8 follow it.
-	if err := v.ApplySnapshot(Snapshot{Seq: 6, Key: "id", Items: rows("a", "b", "f")}); err != nil {
+	if _, err := v.ApplySnapshot(Snapshot{Seq: 6, Key: "id", Items: rows("a", "b", "f")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := viewKeys(v); !slices.Equal(got, []string{"b", "f", "g"}) || v.Seq() != 8 || !v.Ready() {
@@ -178,7 +178,7 @@ func TestSnapshotAfterHeldDeltas(t *testing.T) {
 		t.Parallel()
 		v := mustView(t, Snapshot{Seq: 5, Key: "id"})
 		v.ApplyDelta(Delta{Seq: 7, Op: OpAppend, Items: rows("x")})
-		if err := v.ApplySnapshot(Snapshot{Seq: 9, Key: "id", Items: rows("s")}); err != nil {
+		if _, err := v.ApplySnapshot(Snapshot{Seq: 9, Key: "id", Items: rows("s")}); err != nil {
 			t.Fatal(err)
 		}
 		if got := viewKeys(v); !slices.Equal(got, []string{"s"}) || v.Seq() != 9 || !v.Ready() {
@@ -189,15 +189,15 @@ func TestSnapshotAfterHeldDeltas(t *testing.T) {
 		t.Parallel()
 		v := mustView(t, Snapshot{Seq: 5, Key: "id"})
 		v.ApplyDelta(Delta{Seq: 9, Op: OpAppend, Items: rows("x")})
-		err := v.ApplySnapshot(Snapshot{Seq: 7, Key: "id", Items: rows("s")})
-		if !errors.Is(err, ErrGap) || v.Ready() {
-			t.Fatalf("err %v ready %v; want ErrGap, not ready", err, v.Ready())
+		applied, err := v.ApplySnapshot(Snapshot{Seq: 7, Key: "id", Items: rows("s")})
+		if !errors.Is(err, ErrGap) || v.Ready() || !applied {
+			t.Fatalf("applied %v err %v ready %v; want applied, ErrGap, not ready", applied, err, v.Ready())
 		}
 		if got := viewKeys(v); !slices.Equal(got, []string{"s"}) {
 			t.Fatalf("keys %v: the snapshot itself should apply", got)
 		}
 		// Delta 8 arrives late after all: the next snapshot sorts it out.
-		if err := v.ApplySnapshot(Snapshot{Seq: 8, Key: "id", Items: rows("s", "t")}); err != nil {
+		if _, err := v.ApplySnapshot(Snapshot{Seq: 8, Key: "id", Items: rows("s", "t")}); err != nil {
 			t.Fatal(err)
 		}
 		if got := viewKeys(v); !slices.Equal(got, []string{"s", "t", "x"}) || v.Seq() != 9 {
@@ -223,7 +223,7 @@ func TestEarlyDeltas(t *testing.T) {
 		if v.HasData() || v.Len() != 0 {
 			t.Fatal("an early delta showed before the snapshot")
 		}
-		if err := v.ApplySnapshot(Snapshot{Seq: 5, Key: "id", Items: rows("a", "b")}); err != nil {
+		if _, err := v.ApplySnapshot(Snapshot{Seq: 5, Key: "id", Items: rows("a", "b")}); err != nil {
 			t.Fatal(err)
 		}
 		if got := viewKeys(&v); !slices.Equal(got, []string{"a", "b", "d"}) || v.Seq() != 7 {
@@ -242,7 +242,7 @@ func TestEarlyDeltas(t *testing.T) {
 		if len(v.held) != MaxHeld {
 			t.Fatalf("%d held, want %d", len(v.held), MaxHeld)
 		}
-		if err := v.ApplySnapshot(Snapshot{Seq: 10, Key: "id", Max: 5}); err != nil {
+		if _, err := v.ApplySnapshot(Snapshot{Seq: 10, Key: "id", Max: 5}); err != nil {
 			t.Fatalf("the snapshot includes every dropped delta, yet: %v", err)
 		}
 		want := []string{"1030", "1031", "1032", "1033", "1034"}
@@ -261,7 +261,7 @@ func TestEarlyDeltas(t *testing.T) {
 		if v.Len() != 1 {
 			t.Fatal("a delta applied before the snapshot")
 		}
-		if err := v.ApplySnapshot(Snapshot{Seq: 1, Key: "id", Items: rows("z")}); err != nil {
+		if _, err := v.ApplySnapshot(Snapshot{Seq: 1, Key: "id", Items: rows("z")}); err != nil {
 			t.Fatal(err)
 		}
 		if got := viewKeys(v); !slices.Equal(got, []string{"z", "b"}) || v.Seq() != 2 {
@@ -312,8 +312,8 @@ func TestBadData(t *testing.T) {
 			{Seq: 1, Key: "id", Items: []Item{{"ID": "a"}}},
 		} {
 			v := mustView(t, Snapshot{Seq: 5, Key: "id", Items: rows("a", "b")})
-			if err := v.ApplySnapshot(s); !errors.Is(err, ErrBadData) {
-				t.Fatalf("snapshot %+v: err %v, want ErrBadData", s, err)
+			if applied, err := v.ApplySnapshot(s); !errors.Is(err, ErrBadData) || applied {
+				t.Fatalf("snapshot %+v: applied %v err %v, want ErrBadData", s, applied, err)
 			}
 			if got := viewKeys(v); !slices.Equal(got, []string{"a", "b"}) || v.Seq() != 5 || !v.Ready() {
 				t.Fatalf("a bad snapshot changed the view: %v seq %d", got, v.Seq())
@@ -324,9 +324,9 @@ func TestBadData(t *testing.T) {
 		t.Parallel()
 		var v View
 		v.ApplyDelta(Delta{Seq: 2, Op: OpAppend, Items: []Item{{"x": 1.0}}})
-		err := v.ApplySnapshot(Snapshot{Seq: 1, Key: "id", Items: rows("a")})
-		if !errors.Is(err, ErrBadData) || v.Ready() || v.Len() != 1 {
-			t.Fatalf("err %v ready %v len %d; want ErrBadData, the snapshot, not ready", err, v.Ready(), v.Len())
+		applied, err := v.ApplySnapshot(Snapshot{Seq: 1, Key: "id", Items: rows("a")})
+		if !errors.Is(err, ErrBadData) || v.Ready() || v.Len() != 1 || !applied {
+			t.Fatalf("applied %v err %v ready %v len %d; want ErrBadData, the snapshot, not ready", applied, err, v.Ready(), v.Len())
 		}
 	})
 }
