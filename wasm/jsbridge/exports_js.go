@@ -1,0 +1,199 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// Exports returns the table of functions realtime.js calls, bound to b.
+// Errors come back as instances of newError (realtime.js's RealtimeError,
+// constructed with the message and the code), which realtime.js throws.
+// Its "shutdown" closes everything in b and then calls onShutdown, once;
+// release frees every function of the table and must be called once
+// JavaScript can no longer call them.
+func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, release func()) {
+	var funcs []js.Func
+	table = js.Global().Get("Object").New()
+	export := func(name string, f func(a args) (any, error)) {
+		fn := js.FuncOf(func(_ js.Value, jsArgs []js.Value) (result any) {
+			defer func() {
+				r := recover()
+				if r == nil {
+					return
+				}
+				err, ok := r.(argError)
+				if !ok {
+					err = argError{fmt.Errorf("%w in %s: %v", ErrInternal, name, r)}
+				}
+				result = newError.New(err.Error(), Code(err.error))
+			}()
+			v, err := f(args(jsArgs))
+			if err != nil {
+				return newError.New(err.Error(), Code(err))
+			}
+			return v
+		})
+		funcs = append(funcs, fn)
+		table.Set(name, fn)
+	}
+
+	kinds := map[string]any{}
+	for name, k := range Kinds {
+		kinds[name] = int(k)
+	}
+	table.Set("kinds", kinds)
+
+	export("wsOpen", func(a args) (any, error) {
+		return nil, b.OpenWebSocket(a.int(0), a.bytes(1), pageURL())
+	})
+	export("wsConnect", func(a args) (any, error) { return nil, b.Connect(a.int(0)) })
+	export("wsDisconnect", func(a args) (any, error) { return nil, b.Disconnect(a.int(0)) })
+	export("wsReconnect", func(a args) (any, error) { return nil, b.Reconnect(a.int(0)) })
+	// wsSend(id, type, channel, data, messageId, ref, timestamp)
+	export("wsSend", func(a args) (any, error) {
+		return nil, b.Send(a.int(0), a.envelope(1))
+	})
+	// wsRequest(id, request, type, channel, data, messageId, ref, timestamp, timeout)
+	export("wsRequest", func(a args) (any, error) {
+		return nil, b.Request(a.int(0), a.int(1), a.envelope(2), a.millis(8))
+	})
+	export("wsSubscribe", func(a args) (any, error) { return nil, b.Subscribe(a.int(0), a.str(1)) })
+	export("wsUnsubscribe", func(a args) (any, error) { return nil, b.Unsubscribe(a.int(0), a.str(1)) })
+	export("close", func(a args) (any, error) { b.Close(a.int(0)); return nil, nil })
+
+	export("sseOpen", func(a args) (any, error) {
+		return nil, b.OpenEventSource(a.int(0), a.bytes(1), pageURL())
+	})
+	export("sseReopen", func(a args) (any, error) { return nil, b.OpenStream(a.int(0)) })
+	export("sseReconnect", func(a args) (any, error) { return nil, b.ReconnectStream(a.int(0)) })
+
+	// presenceJoin(id, connection, resource, meta, options) -> session
+	export("presenceJoin", func(a args) (any, error) {
+		return b.JoinPresence(a.int(0), a.int(1), a.str(2), a.bytes(3), a.bytes(4))
+	})
+	export("presenceUpdate", func(a args) (any, error) { return nil, b.UpdatePresence(a.int(0), a.bytes(1)) })
+	export("presenceCount", func(a args) (any, error) {
+		return nil, b.WatchPresenceCount(a.int(0), a.int(1), a.str(2))
+	})
+
+	// notificationsOpen(id, connection, user, options)
+	export("notificationsOpen", func(a args) (any, error) {
+		return nil, b.OpenNotifications(a.int(0), a.int(1), a.str(2), a.bytes(3))
+	})
+	export("notificationsDo", func(a args) (any, error) {
+		return nil, b.NotificationsDo(a.int(0), a.str(1), a.str(2))
+	})
+	export("notificationsView", func(a args) (any, error) {
+		return b.NotificationsView(a.int(0), a.str(1), a.bytes(2))
+	})
+
+	export("queriesOpen", func(a args) (any, error) { return nil, b.OpenQueries(a.int(0), a.int(1)) })
+	export("queriesDo", func(a args) (any, error) { return nil, b.QueriesDo(a.int(0), a.str(1), a.str(2)) })
+	export("queriesView", func(a args) (any, error) { return b.QueriesView(a.int(0), a.str(1), a.str(2)) })
+	// queriesCancel(id, request, query, timeout)
+	export("queriesCancel", func(a args) (any, error) {
+		return nil, b.CancelQuery(a.int(0), a.int(1), a.str(2), a.millis(3))
+	})
+
+	export("stats", func(args) (any, error) {
+		out := map[string]any{}
+		for k, v := range b.Stats() {
+			out[k] = v
+		}
+		return out, nil
+	})
+	var once sync.Once
+	export("shutdown", func(args) (any, error) {
+		once.Do(func() {
+			b.Shutdown()
+			onShutdown()
+		})
+		return nil, nil
+	})
+
+	return table, func() {
+		for _, fn := range funcs {
+			fn.Release()
+		}
+		funcs = nil
+	}
+}
+
+// argError is a bad argument, raised by args and turned into an error by
+// the export wrapper.
+type argError struct{ error }
+
+// args reads the arguments of a call from realtime.js. A value of the
+// wrong type ends the call with an ErrArgument error.
+type args []js.Value
+
+func (a args) at(i int, t js.Type, what string) js.Value {
+	if i >= len(a) || a[i].Type() != t {
+		got := "nothing"
+		if i < len(a) {
+			got = a[i].Type().String()
+		}
+		panic(argError{fmt.Errorf("%w: argument %d must be %s, not %s", ErrArgument, i, what, got)})
+	}
+	return a[i]
+}
+
+func (a args) int(i int) int {
+	f := a.at(i, js.TypeNumber, "a number").Float()
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		panic(argError{fmt.Errorf("%w: argument %d must be a whole number, not %v", ErrArgument, i, f)})
+	}
+	return int(f)
+}
+
+func (a args) str(i int) string { return a.at(i, js.TypeString, "a string").String() }
+
+func (a args) bytes(i int) []byte { return []byte(a.str(i)) }
+
+func (a args) millis(i int) time.Duration {
+	f := a.at(i, js.TypeNumber, "a number of milliseconds").Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) || f > maxMillis {
+		panic(argError{fmt.Errorf("%w: argument %d must be a finite number of milliseconds, not %v", ErrArgument, i, f)})
+	}
+	return time.Duration(f * float64(time.Millisecond))
+}
+
+// envelope reads type, channel, data (JSON text, "" for none), id, ref and
+// timestamp from argument i on.
+func (a args) envelope(i int) protocol.Envelope {
+	e := protocol.Envelope{
+		Type:      a.str(i),
+		Channel:   a.str(i + 1),
+		ID:        a.str(i + 3),
+		Ref:       a.str(i + 4),
+		Timestamp: int64(a.at(i+5, js.TypeNumber, "a number").Float()),
+	}
+	// JSON.stringify made data; encoding the envelope checks it again.
+	if data := a.str(i + 2); data != "" {
+		e.Data = json.RawMessage(data)
+	}
+	return e
+}
+
+// pageURL is the address relative URLs are resolved against: the
+// document's base URL, or the worker's location.
+func pageURL() string {
+	g := js.Global()
+	if doc := g.Get("document"); doc.Type() == js.TypeObject {
+		if base := doc.Get("baseURI"); base.Type() == js.TypeString {
+			return base.String()
+		}
+	}
+	if loc := g.Get("location"); loc.Type() == js.TypeObject {
+		return loc.Get("href").String()
+	}
+	return ""
+}

@@ -1,0 +1,190 @@
+package jsbridge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+	"github.com/matih-ai/realtime/wasm/ws"
+)
+
+const kindConnection = "connection"
+
+// conn is a WebSocket connection opened by JavaScript.
+type conn struct {
+	id     int
+	client *ws.Client
+	stop   []func() // listeners
+
+	mu    sync.Mutex
+	chans map[string]func() // channel -> unsubscribe, one per channel
+}
+
+func (*conn) kind() string { return kindConnection }
+
+func (c *conn) channels() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.chans)
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	chans := c.chans
+	c.chans = nil
+	c.mu.Unlock()
+	for _, unsubscribe := range chans {
+		unsubscribe()
+	}
+	for _, stop := range c.stop {
+		stop()
+	}
+	c.client.Close()
+}
+
+// OpenWebSocket makes connection id from the JSON of a WebSocketConfig and
+// starts connecting; state changes and errors follow as KindState and
+// KindError events.
+func (b *Bridge) OpenWebSocket(id int, config []byte, page string) error {
+	cfg, err := WebSocketConfig(config, page)
+	if err != nil {
+		return err
+	}
+	client, err := ws.New(cfg)
+	if err != nil {
+		return err
+	}
+	c := &conn{id: id, client: client, chans: map[string]func(){}}
+	if err := b.add(id, c); err != nil {
+		client.Close()
+		return err
+	}
+	c.stop = append(c.stop,
+		client.OnState(func(s ws.State) {
+			b.sink.Event(KindState, id, string(s.Status), s.Attempt, millis(s.NextDelay), s.Queued, errText(s.Err), Code(s.Err))
+		}),
+		client.OnError(func(err error) { b.sink.Event(KindError, id, err.Error(), Code(err)) }),
+	)
+	client.Connect()
+	return nil
+}
+
+// Connect, Disconnect and Reconnect are the connection's own.
+func (b *Bridge) Connect(id int) error    { return b.withClient(id, (*ws.Client).Connect) }
+func (b *Bridge) Disconnect(id int) error { return b.withClient(id, (*ws.Client).Disconnect) }
+func (b *Bridge) Reconnect(id int) error  { return b.withClient(id, (*ws.Client).Reconnect) }
+
+func (b *Bridge) withClient(id int, f func(*ws.Client)) error {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return err
+	}
+	f(c.client)
+	return nil
+}
+
+// Send sends e on connection id, or queues it while offline. A message
+// needs a type; a channel, when it has one, must be well formed.
+func (b *Bridge) Send(id int, e protocol.Envelope) error {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return err
+	}
+	if e.Channel != "" {
+		if err := protocol.ValidChannel(e.Channel); err != nil {
+			return fmt.Errorf("%w: %w", ErrArgument, err)
+		}
+	}
+	return c.client.Send(e)
+}
+
+// Request sends e with a fresh ref and settles request req with the
+// server's answer (KindReply with the ack as JSON) or its error, or a
+// timeout error after timeout.
+func (b *Bridge) Request(id, req int, e protocol.Envelope, timeout time.Duration) error {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return err
+	}
+	if e.Channel != "" {
+		if err := protocol.ValidChannel(e.Channel); err != nil {
+			return fmt.Errorf("%w: %w", ErrArgument, err)
+		}
+	}
+	if timeout <= 0 {
+		return fmt.Errorf("%w: timeout %v", ErrArgument, timeout)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		ack, err := c.client.Request(ctx, e)
+		if err != nil {
+			b.sink.Event(KindReply, req, "", err.Error(), Code(err))
+			return
+		}
+		raw, err := protocol.Encode(ack)
+		b.sink.Event(KindReply, req, string(raw), errText(err), Code(err))
+	}()
+	return nil
+}
+
+// Subscribe makes connection id deliver the envelopes of channel to
+// JavaScript (Sink.Message), now and after every reconnect; subscribing
+// twice does nothing. Errors the server sends about the channel are
+// reported as KindError events, not as messages.
+func (b *Bridge) Subscribe(id int, channel string) error {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return err
+	}
+	if err := protocol.ValidChannel(channel); err != nil {
+		return fmt.Errorf("%w: %w", ErrArgument, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.chans == nil {
+		return fmt.Errorf("%w: connection %d", ErrClosed, id)
+	}
+	if _, ok := c.chans[channel]; ok {
+		return nil
+	}
+	unsubscribe, err := c.client.Subscribe(channel, func(e protocol.Envelope) {
+		if e.Type != protocol.TypeError {
+			b.sink.Message(id, e)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("failed to subscribe to %q: %w", channel, err)
+	}
+	c.chans[channel] = unsubscribe
+	return nil
+}
+
+// Unsubscribe stops what Subscribe started. Other users of the channel on
+// the same connection (a presence tracker, say) keep theirs.
+func (b *Bridge) Unsubscribe(id int, channel string) error {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	unsubscribe := c.chans[channel]
+	delete(c.chans, channel)
+	c.mu.Unlock()
+	if unsubscribe != nil {
+		unsubscribe()
+	}
+	return nil
+}
+
+// client returns the client of connection id, for the objects that work
+// over one.
+func (b *Bridge) client(id int) (*ws.Client, error) {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.client, nil
+}
