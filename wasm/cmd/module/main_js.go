@@ -1,0 +1,42 @@
+// Command module is the realtime runtime as a WebAssembly module for
+// JavaScript pages, built to web/realtime.wasm and started by
+// web/realtime.js (loadRealtime). It links the runtime and the bridge to
+// JavaScript, never go-app (which takes over the page) nor the server.
+//
+// realtime.js passes, as the first argument, the name of a global object
+// holding dispatch (the queue events go to), RealtimeError and ready. The
+// command hands ready its table of functions, then serves calls until
+// shutdown, when it releases them and exits.
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall/js"
+
+	"github.com/matih-ai/realtime/wasm/jsbridge"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "realtime.wasm:", err)
+		os.Exit(2)
+	}
+}
+
+func run() error {
+	if len(os.Args) < 2 {
+		return fmt.Errorf("no boot object: load it with realtime.js")
+	}
+	boot := js.Global().Get(os.Args[1])
+	if boot.Type() != js.TypeObject {
+		return fmt.Errorf("boot object %q not found: load it with realtime.js", os.Args[1])
+	}
+	done := make(chan struct{})
+	b := jsbridge.New(jsbridge.NewSink(boot.Get("dispatch")))
+	table, release := jsbridge.Exports(b, boot.Get("RealtimeError"), func() { close(done) })
+	boot.Call("ready", table)
+	<-done
+	release()
+	return nil
+}
