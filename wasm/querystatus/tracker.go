@@ -117,16 +117,27 @@ func (t *Tracker) receive(id string, e protocol.Envelope) {
 	}
 }
 
-// Get returns the status of a tracked query and the error the server gave
-// about it, if any.
-func (t *Tracker) Get(id string) (Status, error, bool) {
+// Get returns the status of a tracked query.
+func (t *Tracker) Get(id string) (Status, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	q, ok := t.queries[id]
 	if !ok {
-		return Status{}, nil, false
+		return Status{}, false
 	}
-	return q.status, q.err, true
+	return q.status, true
+}
+
+// Err returns what went wrong with a tracked query's updates, if anything:
+// the server does not know it (ErrUnknownQuery), or sent what could not be
+// applied.
+func (t *Tracker) Err(id string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if q, ok := t.queries[id]; ok {
+		return q.err
+	}
+	return nil
 }
 
 // Queries returns the tracked queries, most recently tracked first.
