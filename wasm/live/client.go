@@ -22,10 +22,6 @@ const (
 	TypeResync   = "live.resync"   // client: send me a fresh snapshot
 )
 
-// CodeUnknownFeed is the error code of a subscription to a feed the server
-// does not have.
-const CodeUnknownFeed = "unknown_feed"
-
 // ErrUnknownFeed reports a feed the server does not have.
 var ErrUnknownFeed = errors.New("live: unknown feed")
 
@@ -402,7 +398,7 @@ func (f *Feed) onClientError(err error) {
 	if !errors.As(err, &refused) || !strings.Contains(err.Error(), strconv.Quote(f.channel)) {
 		return
 	}
-	if refused.Code == CodeUnknownFeed {
+	if refused.Code == protocol.CodeUnknownFeed {
 		err = fmt.Errorf("%w %q: %w", ErrUnknownFeed, f.name, err)
 	} else {
 		err = fmt.Errorf("live: feed %q: %w", f.name, err)

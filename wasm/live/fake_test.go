@@ -159,7 +159,7 @@ func (s *fakeServer) handle(c *fakeConn, frame []byte) {
 		switch e.Type {
 		case protocol.TypeSubscribe:
 			if !isFeed || v == nil {
-				data, _ := json.Marshal(protocol.ErrorData{Code: live.CodeUnknownFeed, Message: "no feed " + name})
+				data, _ := json.Marshal(protocol.ErrorData{Code: protocol.CodeUnknownFeed, Message: "no feed " + name})
 				c.send(protocol.Envelope{Type: protocol.TypeError, Channel: e.Channel, Ref: e.Ref, Data: data})
 				continue
 			}
