@@ -20,6 +20,7 @@ func Routes() {
 	app.Route("/presence", func() app.Composer { return &PresencePage{} })
 	app.Route("/notifications", func() app.Composer { return &NotificationsPage{} })
 	app.Route("/queries", func() app.Composer { return &QueriesPage{} })
+	app.Route("/live", func() app.Composer { return &LivePage{} })
 }
 
 // TokenEnv is the go-app environment variable through which the server
@@ -56,6 +57,7 @@ var pages = []page{
 	{"/sse", "Server-Sent Events", "A ticker and a streaming answer that resume after a drop with no event lost or repeated."},
 	{"/presence", "Presence", "Who is on a document: each tab a person, with active, idle and away, no flicker on reconnect."},
 	{"/notifications", "Notifications", "Live notifications with a bell, unread counts, filters, toasts, and read state kept across reloads."},
+	{"/live", "Live updates", "A live table and chart from snapshot + deltas, coalesced to one render per frame, with live, stale and paused."},
 	{"/queries", "Query status", "Long SQL queries with phases, progress, rows, elapsed and time left; cancel one."},
 }
 
