@@ -257,7 +257,7 @@ func formatCell(c Column, v any) string {
 		return ""
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return groupDigits(int64(x))
+			return GroupDigits(int64(x))
 		}
 		return strconv.FormatFloat(x, 'f', 2, 64)
 	default:

@@ -222,7 +222,7 @@ func QueryCardView(q querystatus.Status, now time.Time, problem string, cancel f
 		progress,
 		app.Dl().Class("rt-query__stats").Body(
 			queryStat("Progress", percentText(q)),
-			queryStat("Rows", groupDigits(q.Progress.Rows)),
+			queryStat("Rows", GroupDigits(q.Progress.Rows)),
 			queryStat("Elapsed", roundDuration(q.Elapsed(now))),
 			queryStat("Time left", timeLeft),
 		),
@@ -257,7 +257,8 @@ func roundDuration(d time.Duration) string {
 	}
 }
 
-func groupDigits(n int64) string {
+// GroupDigits writes n with thousands separators: 1234567 is "1,234,567".
+func GroupDigits(n int64) string {
 	s := fmt.Sprint(n)
 	var b strings.Builder
 	for i, r := range s {

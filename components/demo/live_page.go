@@ -122,18 +122,5 @@ func money(v any) string {
 		return ""
 	}
 	cents := int64(math.Round(f * 100))
-	return fmt.Sprintf("$%s.%02d", groupDigits(cents/100), cents%100)
-}
-
-// groupDigits writes n with thousands separators.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
+	return fmt.Sprintf("$%s.%02d", components.GroupDigits(cents/100), cents%100)
 }
