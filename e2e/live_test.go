@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/matih-ai/realtime/server"
+)
+
+// serverOrders is the orders feed as the server has it: seq, and each
+// row's "id=orders" in key order.
+func serverOrders(t *testing.T, base string) (uint64, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/live/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var snap struct {
+		Seq   uint64           `json:"seq"`
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, it := range snap.Items {
+		rows = append(rows, fmt.Sprintf("%v=%.0f", it["id"], it["orders"]))
+	}
+	sort.Strings(rows)
+	return snap.Seq, strings.Join(rows, " ")
+}
+
+const pageOrders = `[...document.querySelectorAll('#orders tbody tr')].map(tr =>
+	tr.dataset.key + "=" + tr.querySelector('[data-field="orders"]').textContent.replaceAll(",", "")).sort().join(" ")`
+
+func TestLiveDemoTableMatchesTheServerAfterABurst(t *testing.T) {
+	// No ticking: only the burst changes the feed, so its state can be
+	// compared with the page's.
+	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, "/live")
+	waitFor(t, ctx, "the orders table", `document.querySelectorAll('#orders tbody tr').length > 0`)
+	before := evalInt(t, ctx, `Number(document.querySelector('#seq').textContent)`)
+
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#burst"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the burst to arrive", `Number(document.querySelector('#orders table').dataset.seq) >= `+fmt.Sprint(before+1000))
+	seq, want := serverOrders(t, "http://"+srv.addr)
+	waitFor(t, ctx, "the table at the server's seq", `Number(document.querySelector('#orders table').dataset.seq) === `+fmt.Sprint(seq))
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageOrders))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("after the burst the page shows\n%s\nthe server has\n%s", got, want)
+	}
+	renders := evalInt(t, ctx, `Number(document.querySelector('#renders').textContent)`)
+	t.Logf("1000 deltas rendered in %d frames", renders)
+	if renders >= 1000 {
+		t.Fatalf("%d renders for a 1000-delta burst: not coalesced", renders)
+	}
+	screenshot(t, ctx, "live-after-burst")
+}
+
+func TestLiveDemoShowsStaleWhileDisconnected(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, "/live?reconnectDelay=60000")
+	waitFor(t, ctx, "the live feed", `document.querySelector('.rt-live-indicator [data-status]')?.dataset.status === "live"`)
+	srv.stop()
+	waitFor(t, ctx, "the feed marked stale, data kept", `document.querySelector('.rt-live-indicator [data-status]')?.dataset.status === "stale" && document.querySelectorAll('#orders tbody tr').length > 0`)
+	waitFor(t, ctx, "the stale age", `/\ds/.test(document.querySelector('.rt-live-indicator .rt-status__detail')?.textContent ?? "")`)
+	screenshot(t, ctx, "live-stale")
+}
