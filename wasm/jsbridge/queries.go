@@ -42,7 +42,7 @@ func (b *Bridge) OpenQueries(id, conn int) error {
 	t := querystatus.NewTracker(client)
 	q := &queries{conn: conn, tracker: t}
 	q.stop = t.OnChange(func(s querystatus.Status) {
-		_, err, _ := t.Get(s.ID)
+		err := t.Err(s.ID)
 		b.sink.Event(KindQuery, id, mustJSON(queryInfo{s, errText(err)}), errText(err), Code(err))
 	})
 	if err := b.add(id, q); err != nil {
@@ -80,16 +80,15 @@ func (b *Bridge) QueriesView(id int, what, query string) (string, error) {
 		list := q.tracker.Queries()
 		out := make([]queryInfo, len(list))
 		for i, s := range list {
-			_, err, _ := q.tracker.Get(s.ID)
-			out[i] = queryInfo{s, errText(err)}
+			out[i] = queryInfo{s, errText(q.tracker.Err(s.ID))}
 		}
 		return mustJSON(out), nil
 	case "get":
-		s, err, ok := q.tracker.Get(query)
+		s, ok := q.tracker.Get(query)
 		if !ok {
 			return "null", nil
 		}
-		return mustJSON(queryInfo{s, errText(err)}), nil
+		return mustJSON(queryInfo{s, errText(q.tracker.Err(query))}), nil
 	}
 	return "", fmt.Errorf("%w: unknown view %q", ErrArgument, what)
 }
