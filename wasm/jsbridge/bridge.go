@@ -56,6 +56,9 @@ const (
 	// KindReply settles the request id: result (JSON, "" for none), error
 	// message and code.
 	KindReply
+	// KindLive: a live feed rendered: its state as JSON, error message and
+	// code.
+	KindLive
 )
 
 // Kinds names the kinds for JavaScript, so that realtime.js does not
@@ -73,6 +76,7 @@ var Kinds = map[string]Kind{
 	"toasts":        KindToasts,
 	"query":         KindQuery,
 	"reply":         KindReply,
+	"live":          KindLive,
 }
 
 // object is something JavaScript opened.

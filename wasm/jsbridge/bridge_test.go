@@ -484,3 +484,59 @@ func TestQueriesTrackAndUntrack(t *testing.T) {
 	}
 	br.Shutdown()
 }
+
+func TestLiveFeedSnapshotDeltasPauseAndClose(t *testing.T) {
+	t.Parallel()
+	be := startBackend(t, server.Options{})
+	feed, err := be.srv.NewFeed("bridge-orders", "id", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := feed.Append(map[string]any{"id": "a", "qty": 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSink()
+	br := jsbridge.New(s)
+	open(t, br, s, be, 1)
+	_, err = br.OpenLive(2, 1, "bridge-orders", []byte(`{"frame":1,"pauseWhenHidden":true}`), be.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func(status, items string) func(event) bool {
+		return func(e event) bool {
+			state, _ := e.arg(0).(string)
+			return e.kind == jsbridge.KindLive && e.id == 2 && strings.Contains(state, `"status":"`+status+`"`) && strings.Contains(state, items)
+		}
+	}
+	s.wait(t, "the snapshot", live("live", `"items":[{"id":"a","qty":1}]`))
+	if _, err := feed.Upsert(map[string]any{"id": "a", "qty": 2}, map[string]any{"id": "b", "qty": 5}); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the delta", live("live", `"items":[{"id":"a","qty":2},{"id":"b","qty":5}]`))
+	if err := br.LiveDo(2, "pause"); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the pause", live("paused", `"id":"b"`))
+	if err := br.LiveDo(2, "resume"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "an unknown action", br.LiveDo(2, "rewind"), "bad_argument")
+	stats, err := br.LiveStats(2)
+	if err != nil || !strings.Contains(stats, `"snapshots":1`) || !strings.Contains(stats, `"deltas":1`) {
+		t.Errorf("stats %s, %v", stats, err)
+	}
+
+	_, err = br.OpenLive(3, 1, "nope", []byte(`{"frame":1}`), be.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the unknown feed's error", func(e event) bool { return e.kind == jsbridge.KindError && e.id == 3 && e.arg(1) == "unknown_feed" })
+	_, err = br.OpenLive(4, 1, "x", []byte(`{"pollURL":"ftp://h/x"}`), be.page)
+	wantCode(t, "a bad poll address", err, "config")
+	_, err = br.OpenLive(4, 1, "x", []byte(`{"frames":1}`), be.page)
+	wantCode(t, "a typo", err, "config")
+
+	br.Close(1)
+	wantStats(t, br, map[string]int{})
+	be.waitSubscribers(t, "live:bridge-orders", 0)
+}

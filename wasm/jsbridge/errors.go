@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/matih-ai/realtime/wasm/live"
 	"github.com/matih-ai/realtime/wasm/notify"
 	"github.com/matih-ai/realtime/wasm/presence"
 	"github.com/matih-ai/realtime/wasm/protocol"
@@ -37,7 +38,7 @@ func Code(err error) string {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, ErrConfig), errors.Is(err, ws.ErrConfig), errors.Is(err, sse.ErrConfig):
+	case errors.Is(err, ErrConfig), errors.Is(err, ws.ErrConfig), errors.Is(err, sse.ErrConfig), errors.Is(err, live.ErrOptions):
 		return "config"
 	case errors.Is(err, ErrShutdown):
 		return "shutdown"
@@ -69,6 +70,8 @@ func Code(err error) string {
 		return "not_found"
 	case errors.Is(err, notify.ErrBackwards):
 		return "backwards"
+	case errors.Is(err, live.ErrBadData):
+		return "bad_data"
 	case errors.As(err, &pe):
 		return pe.Code
 	case errors.As(err, &ce):

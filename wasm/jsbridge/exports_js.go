@@ -103,6 +103,13 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		return nil, b.CancelQuery(a.int(0), a.int(1), a.str(2), a.millis(3))
 	})
 
+	// liveOpen(id, connection, feed, options) -> state
+	export("liveOpen", func(a args) (any, error) {
+		return b.OpenLive(a.int(0), a.int(1), a.str(2), a.bytes(3), pageURL())
+	})
+	export("liveDo", func(a args) (any, error) { return nil, b.LiveDo(a.int(0), a.str(1)) })
+	export("liveStats", func(a args) (any, error) { return b.LiveStats(a.int(0)) })
+
 	export("stats", func(args) (any, error) {
 		out := map[string]any{}
 		for k, v := range b.Stats() {
