@@ -97,7 +97,14 @@ var ErrMalformed = errors.New("protocol: malformed envelope")
 
 // Decode parses one envelope and checks that it has a type.
 func Decode(b []byte) (Envelope, error) {
-	var e Envelope
+	e, ok := decodeFast(b)
+	if ok {
+		if e.Type == "" {
+			return Envelope{}, fmt.Errorf("%w: missing type", ErrMalformed)
+		}
+		return e, nil
+	}
+	e = Envelope{}
 	if err := json.Unmarshal(b, &e); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
