@@ -148,6 +148,9 @@ func Encode(e Envelope) ([]byte, error) {
 	if e.Type == "" {
 		return nil, fmt.Errorf("%w: missing type", ErrMalformed)
 	}
+	if b, ok := encodeFast(e); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("protocol: failed to encode %s: %w", e.Type, err)

@@ -104,3 +104,44 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+func checkEncode(t *testing.T, e Envelope) {
+	t.Helper()
+	fast, ok := encodeFast(e)
+	slow, err := json.Marshal(e)
+	if !ok {
+		return
+	}
+	if err != nil {
+		t.Fatalf("fast encoder took %+v, encoding/json refused it: %v", e, err)
+	}
+	if string(fast) != string(slow) {
+		t.Fatalf("%+v:\nfast %s\njson %s", e, fast, slow)
+	}
+}
+
+func TestFastEncodeWritesWhatEncodingJSONWrites(t *testing.T) {
+	t.Parallel()
+	cases := []Envelope{
+		{Type: "message", Channel: "a:b", Data: json.RawMessage(`{"x":[1,2]}`), ID: "4", Ref: "r1", Timestamp: 17},
+		{Type: "ping", Timestamp: -3},
+		{Type: "t<>&\"\\\n\r\t\x01\u2028\u2029é\xff", Channel: "日本"},
+		{Type: "x", Data: json.RawMessage(`null`)},
+		{Type: "x", Data: json.RawMessage("{\n}")}, // not compact: falls back
+		{Type: "x", Data: json.RawMessage(`{bad`)}, // invalid: falls back, and errs
+	}
+	for _, e := range cases {
+		checkEncode(t, e)
+	}
+	if _, ok := encodeFast(cases[0]); !ok {
+		t.Fatal("a common envelope fell back")
+	}
+}
+
+func FuzzFastEncode(f *testing.F) {
+	f.Add("message", "a:b", []byte(`{"x":1}`), "1", "r", int64(5))
+	f.Add("t<\u2028\xff", "", []byte(`"s\n"`), "", "", int64(0))
+	f.Fuzz(func(t *testing.T, typ, channel string, data []byte, id, ref string, ts int64) {
+		checkEncode(t, Envelope{Type: typ, Channel: channel, Data: data, ID: id, Ref: ref, Timestamp: ts})
+	})
+}

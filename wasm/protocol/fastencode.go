@@ -1,0 +1,111 @@
+package protocol
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// encodeFast writes e as encoding/json would (same fields, same omitted
+// zero values) without reflection. It reports false when e.Data is not
+// compact, valid JSON, and the caller falls back on encoding/json, which
+// validates and compacts it.
+func encodeFast(e Envelope) ([]byte, bool) {
+	if len(e.Data) > 0 {
+		p := parser{b: e.Data}
+		if !p.value(0) || p.i != len(e.Data) || hasLineBreak(e.Data) {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, 64+len(e.Type)+len(e.Channel)+len(e.Data)+len(e.ID)+len(e.Ref))
+	b = append(b, `{"type":`...)
+	b = appendString(b, e.Type)
+	if e.Channel != "" {
+		b = append(b, `,"channel":`...)
+		b = appendString(b, e.Channel)
+	}
+	if len(e.Data) > 0 {
+		b = append(b, `,"data":`...)
+		b = append(b, e.Data...)
+	}
+	if e.ID != "" {
+		b = append(b, `,"id":`...)
+		b = appendString(b, e.ID)
+	}
+	if e.Ref != "" {
+		b = append(b, `,"ref":`...)
+		b = appendString(b, e.Ref)
+	}
+	if e.Timestamp != 0 {
+		b = append(b, `,"timestamp":`...)
+		b = strconv.AppendInt(b, e.Timestamp, 10)
+	}
+	return append(b, '}'), true
+}
+
+// hasLineBreak reports a raw line break, which would split a batched
+// frame; one inside a string is always escaped, so any is whitespace.
+func hasLineBreak(b []byte) bool {
+	for _, c := range b {
+		if c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString quotes s as encoding/json does: control characters, the
+// HTML-sensitive <, > and &, and U+2028/U+2029 escaped, invalid UTF-8
+// replaced by U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
