@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
 )
 
@@ -138,24 +139,14 @@ func (c Config) withDefaults() (Config, error) {
 	if strings.ContainsRune(c.LastEventID, 0) || strings.ContainsAny(c.LastEventID, "\r\n") {
 		return c, configErr("lastEventID %q holds a line break or NUL", c.LastEventID)
 	}
-	if c.RetryDelay < 0 {
-		return c, configErr("retryDelay %v is negative", c.RetryDelay)
+	b, err := backoff.Backoff{Initial: c.RetryDelay, Multiplier: c.ReconnectDelayMultiplier, Max: c.MaxRetryDelay}.Normalize(
+		backoff.Backoff{Initial: DefaultRetryDelay, Multiplier: DefaultReconnectDelayMultiplier, Max: DefaultMaxRetryDelay},
+		backoff.Names{Initial: "retryDelay", Multiplier: "reconnectDelayMultiplier", Max: "maxRetryDelay", Jitter: "jitter"},
+	)
+	if err != nil {
+		return c, configErr("%v", err)
 	}
-	if c.RetryDelay == 0 {
-		c.RetryDelay = DefaultRetryDelay
-	}
-	if c.ReconnectDelayMultiplier == 0 {
-		c.ReconnectDelayMultiplier = DefaultReconnectDelayMultiplier
-	}
-	if c.ReconnectDelayMultiplier < 1 {
-		return c, configErr("reconnectDelayMultiplier %v is below 1", c.ReconnectDelayMultiplier)
-	}
-	if c.MaxRetryDelay == 0 {
-		c.MaxRetryDelay = DefaultMaxRetryDelay
-	}
-	if c.MaxRetryDelay < c.RetryDelay {
-		return c, configErr("maxRetryDelay %v is below retryDelay %v", c.MaxRetryDelay, c.RetryDelay)
-	}
+	c.RetryDelay, c.ReconnectDelayMultiplier, c.MaxRetryDelay = b.Initial, b.Multiplier, b.Max
 	switch {
 	case c.MaxReconnectAttempts == 0:
 		c.MaxReconnectAttempts = DefaultMaxReconnectAttempts

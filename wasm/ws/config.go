@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
 )
 
@@ -110,27 +111,17 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MaxReconnectAttempts < -1:
 		return c, configErr("maxReconnectAttempts %d: use -1 for no limit", c.MaxReconnectAttempts)
 	}
-	if c.ReconnectDelay < 0 {
-		return c, configErr("reconnectDelay %v is negative", c.ReconnectDelay)
+	b, err := backoff.Backoff{
+		Initial: c.ReconnectDelay, Multiplier: c.ReconnectDelayMultiplier,
+		Max: c.MaxReconnectDelay, Jitter: c.ReconnectJitter,
+	}.Normalize(
+		backoff.Backoff{Initial: DefaultReconnectDelay, Multiplier: DefaultReconnectDelayMultiplier, Max: DefaultMaxReconnectDelay},
+		backoff.Names{Initial: "reconnectDelay", Multiplier: "reconnectDelayMultiplier", Max: "maxReconnectDelay", Jitter: "reconnectJitter"},
+	)
+	if err != nil {
+		return c, configErr("%v", err)
 	}
-	if c.ReconnectDelay == 0 {
-		c.ReconnectDelay = DefaultReconnectDelay
-	}
-	if c.ReconnectDelayMultiplier == 0 {
-		c.ReconnectDelayMultiplier = DefaultReconnectDelayMultiplier
-	}
-	if c.ReconnectDelayMultiplier < 1 {
-		return c, configErr("reconnectDelayMultiplier %v is below 1", c.ReconnectDelayMultiplier)
-	}
-	if c.MaxReconnectDelay == 0 {
-		c.MaxReconnectDelay = DefaultMaxReconnectDelay
-	}
-	if c.MaxReconnectDelay < c.ReconnectDelay {
-		return c, configErr("maxReconnectDelay %v is below reconnectDelay %v", c.MaxReconnectDelay, c.ReconnectDelay)
-	}
-	if c.ReconnectJitter < 0 || c.ReconnectJitter > 1 {
-		return c, configErr("reconnectJitter %v is outside [0, 1]", c.ReconnectJitter)
-	}
+	c.ReconnectDelay, c.ReconnectDelayMultiplier, c.MaxReconnectDelay = b.Initial, b.Multiplier, b.Max
 	if c.StableAfter < 0 {
 		return c, configErr("stableAfter %v is negative", c.StableAfter)
 	}
