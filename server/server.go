@@ -83,7 +83,7 @@ func New(opts Options) *Server {
 	// Static files are served here, not by the pages handler: go-app's
 	// handler does not compress, and the wasm files are large.
 	if opts.WebDir != "" {
-		s.mux.Handle("/web/", http.StripPrefix("/web/", http.FileServer(http.Dir(opts.WebDir))))
+		s.routeStatic(opts.WebDir)
 	}
 	if opts.Pages != nil {
 		s.mux.Handle("/", opts.Pages)
