@@ -22,7 +22,8 @@ func TestAppLinksNoServerCode(t *testing.T) {
 			"github.com/matih-ai/realtime/server",
 			"github.com/matih-ai/realtime/e2e",
 			"github.com/chromedp/",
-			"github.com/coder/websocket", // the browser has its own WebSocket
+			"github.com/coder/websocket",    // the browser has its own WebSocket
+			"github.com/andybalholm/brotli", // the build compresses, not the app
 		} {
 			if strings.HasPrefix(dep, banned) {
 				t.Errorf("app.wasm links %s", dep)
