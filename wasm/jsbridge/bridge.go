@@ -203,7 +203,7 @@ func (b *Bridge) Stats() map[string]int {
 	s := map[string]int{}
 	for _, o := range b.objects {
 		s[o.kind()]++
-		if c, ok := o.(*conn); ok {
+		if c, ok := o.(*conn); ok && c.channels() > 0 {
 			s["channels"] += c.channels()
 		}
 	}

@@ -6,7 +6,7 @@
 // realtime.js passes, as the first argument, the name of a global object
 // holding dispatch (the queue events go to), RealtimeError and ready. The
 // command hands ready its table of functions, then serves calls until
-// shutdown, when it releases them and exits.
+// shutdown, when it releases them.
 package main
 
 import (
@@ -38,5 +38,10 @@ func run() error {
 	boot.Call("ready", table)
 	<-done
 	release()
-	return nil
+	// Shutdown closed everything, but the browser has events on their way
+	// to what was closed: a WebSocket's close event, the end of an aborted
+	// fetch. Their handlers release what they hold when they run; after an
+	// exit, each would throw "Go program has already exited" instead. So
+	// the program stays, idle, until the page drops it.
+	select {}
 }
