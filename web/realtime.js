@@ -1,0 +1,1040 @@
+// realtime.js: the realtime runtime (realtime.wasm) for JavaScript pages.
+//
+//   import { loadRealtime } from "/web/realtime.js";
+//   const rt = await loadRealtime();
+//   const ws = rt.connect({ url: "/ws", authToken });
+//   const off = ws.subscribe("dashboard:updates", (data) => render(data));
+//
+// realtime.d.ts documents the API. How it works: the Go side (package
+// wasm/jsbridge) keeps each object by an id this file chooses, and tells
+// this file what happens through one dispatch function, which only queues;
+// handlers run from a microtask, never inside a call into Go. Messages
+// cross as their fields with the data as JSON text, which JSON.parse turns
+// into plain objects.
+
+/** The error of every failed call, rejected promise and error listener. */
+export class RealtimeError extends Error {
+  constructor(message, code = "error", options) {
+    super(message, options);
+    this.name = "RealtimeError";
+    this.code = code;
+  }
+}
+
+let loading = null;
+
+/**
+ * Loads and starts realtime.wasm, once per page: later calls get the same
+ * API, whatever their options. A failed load may be tried again.
+ */
+export function loadRealtime(options = {}) {
+  if (!loading) {
+    loading = boot(options).catch((err) => {
+      loading = null;
+      throw err;
+    });
+  }
+  return loading;
+}
+
+function pageBase() {
+  return globalThis.document?.baseURI ?? globalThis.location?.href;
+}
+
+async function boot(options) {
+  const here = import.meta.url;
+  const wasmURL = new URL(options.wasmURL ?? new URL("realtime.wasm", here), pageBase()).href;
+  const execURL = new URL(options.wasmExecURL ?? new URL("wasm_exec.js", here), pageBase()).href;
+
+  if (typeof globalThis.Go !== "function") {
+    try {
+      await import(execURL);
+    } catch (err) {
+      throw new RealtimeError(`failed to load ${execURL}: ${err.message}`, "load", { cause: err });
+    }
+    if (typeof globalThis.Go !== "function") {
+      throw new RealtimeError(`${execURL} did not define Go: it should be Go's wasm_exec.js`, "load");
+    }
+  }
+
+  let response;
+  try {
+    response = await fetch(wasmURL);
+  } catch (err) {
+    throw new RealtimeError(`failed to fetch ${wasmURL}: ${err.message}`, "load", { cause: err });
+  }
+  if (!response.ok) {
+    throw new RealtimeError(`failed to fetch ${wasmURL}: ${response.status} ${response.statusText}`.trim(), "load");
+  }
+
+  const go = new globalThis.Go();
+  let instance;
+  try {
+    // Streaming compiles while the bytes arrive, but browsers insist on
+    // the application/wasm type; a server that sends another gets the
+    // slower path rather than a failure.
+    const type = (response.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
+    if (type === "application/wasm" && typeof WebAssembly.instantiateStreaming === "function") {
+      ({ instance } = await WebAssembly.instantiateStreaming(response, go.importObject));
+    } else {
+      ({ instance } = await WebAssembly.instantiate(await response.arrayBuffer(), go.importObject));
+    }
+  } catch (err) {
+    throw new RealtimeError(`failed to instantiate ${wasmURL}: ${err.message}`, "load", { cause: err });
+  }
+
+  const rt = new Runtime(go);
+  const key = `__realtimeBoot${Math.random().toString(36).slice(2)}`;
+  let exitCode = 0;
+  go.exit = (code) => {
+    exitCode = code;
+  };
+  go.argv = ["realtime.wasm", key];
+  try {
+    const table = await new Promise((resolve, reject) => {
+      globalThis[key] = { dispatch: rt.dispatch, RealtimeError, ready: resolve };
+      go.run(instance).then(() => {
+        rt.exited(exitCode);
+        reject(new RealtimeError(`${wasmURL} exited before it was ready (exit code ${exitCode}): see the console`, "load"));
+      }, reject);
+    });
+    rt.attach(table);
+  } finally {
+    delete globalThis[key];
+  }
+  return rt.api;
+}
+
+// report makes a handler's exception visible without stopping the others.
+function report(err) {
+  if (typeof globalThis.reportError === "function") {
+    globalThis.reportError(err);
+  } else {
+    console.error(err);
+  }
+}
+
+function safely(fn, ...args) {
+  try {
+    fn(...args);
+  } catch (err) {
+    report(err);
+  }
+}
+
+// toJSON sends an options object to Go. JSON cannot hold Infinity or NaN:
+// they travel as strings, which Go reads as such.
+function toJSON(value, what) {
+  if (value === undefined || value === null) {
+    return "";
+  }
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`${what} must be an object`);
+  }
+  return JSON.stringify(value, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+}
+
+function dataJSON(data, what) {
+  if (data === undefined) {
+    return "";
+  }
+  const json = JSON.stringify(data);
+  if (json === undefined) {
+    throw new TypeError(`${what} cannot be sent as JSON`);
+  }
+  return json;
+}
+
+function checkString(value, what) {
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} must be a string`);
+  }
+}
+
+function checkFunction(fn, what = "handler") {
+  if (typeof fn !== "function") {
+    throw new TypeError(`${what} must be a function`);
+  }
+}
+
+// Listeners is a set of callbacks; add returns the remover.
+class Listeners {
+  constructor() {
+    this.set = new Set();
+  }
+  add(fn) {
+    checkFunction(fn, "listener");
+    const entry = { fn };
+    this.set.add(entry);
+    return () => {
+      this.set.delete(entry);
+    };
+  }
+  emit(...args) {
+    for (const entry of Array.from(this.set)) {
+      if (this.set.has(entry)) {
+        safely(entry.fn, ...args);
+      }
+    }
+  }
+  get size() {
+    return this.set.size;
+  }
+  clear() {
+    this.set.clear();
+  }
+}
+
+// Runtime is one started realtime.wasm: the objects opened through it and
+// the queue of events from Go.
+class Runtime {
+  constructor(go) {
+    this.go = go;
+    this.fns = null; // the table of Go functions
+    this.kinds = []; // kind number -> name
+    this.objects = new Map(); // id -> object
+    this.pending = new Map(); // request id -> { resolve, reject }
+    this.lastId = 0;
+    this.queue = [];
+    this.scheduled = false;
+    this.dead = null; // the error every call throws once Go is gone
+    this.dispatch = (...event) => {
+      this.queue.push(event);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(this.flush);
+      }
+    };
+    this.flush = () => {
+      this.scheduled = false;
+      const events = this.queue;
+      this.queue = [];
+      for (const event of events) {
+        this.deliver(event);
+      }
+    };
+    this.api = makeAPI(this);
+  }
+
+  attach(fns) {
+    this.fns = fns;
+    for (const [name, kind] of Object.entries(fns.kinds)) {
+      this.kinds[kind] = name;
+    }
+  }
+
+  deliver([kind, id, ...args]) {
+    const name = this.kinds[kind];
+    if (name === "reply") {
+      const p = this.pending.get(id);
+      if (p) {
+        this.pending.delete(id);
+        const [result, message, code] = args;
+        if (message) {
+          p.reject(new RealtimeError(message, code));
+        } else {
+          p.resolve(result);
+        }
+      }
+      return;
+    }
+    // Events for an object closed since are dropped here.
+    this.objects.get(id)?._event(name, args);
+  }
+
+  newId() {
+    return ++this.lastId;
+  }
+
+  // call calls Go and throws what it returns as an error.
+  call(name, ...args) {
+    if (this.dead) {
+      throw this.dead;
+    }
+    const result = this.fns[name](...args);
+    if (this.go.exited) {
+      this.exited(1);
+      throw this.dead;
+    }
+    if (result instanceof RealtimeError) {
+      throw result;
+    }
+    return result;
+  }
+
+  // open registers obj under a new id, then asks Go to make it; Go may
+  // send events at once, and they must find it.
+  open(obj, name, ...args) {
+    const id = this.newId();
+    obj._id = id;
+    this.objects.set(id, obj);
+    try {
+      return this.call(name, id, ...args);
+    } catch (err) {
+      this.objects.delete(id);
+      throw err;
+    }
+  }
+
+  // request starts a call that Go settles with a reply event.
+  request(name, ...args) {
+    return new Promise((resolve, reject) => {
+      const id = this.newId();
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.call(name, ...args.map((a) => (a === requestId ? id : a)));
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err);
+      }
+    });
+  }
+
+  close(obj) {
+    if (this.objects.get(obj._id) === obj) {
+      this.objects.delete(obj._id);
+      if (!this.dead) {
+        this.call("close", obj._id);
+      }
+    }
+  }
+
+  exited(code) {
+    if (this.dead) {
+      return;
+    }
+    this.dead = new RealtimeError(`realtime.wasm exited (code ${code}): see the console`, "exited");
+    for (const p of this.pending.values()) {
+      p.reject(this.dead);
+    }
+    this.pending.clear();
+    for (const obj of this.objects.values()) {
+      obj._event("error", [this.dead.message, this.dead.code]);
+    }
+  }
+
+  shutdown() {
+    if (this.dead) {
+      return;
+    }
+    for (const obj of Array.from(this.objects.values())) {
+      obj._closed = true;
+    }
+    this.objects.clear();
+    this.fns.shutdown();
+    this.dead = new RealtimeError("the realtime module was shut down", "shutdown");
+    for (const p of this.pending.values()) {
+      p.reject(this.dead);
+    }
+    this.pending.clear();
+    loading = null;
+  }
+}
+
+// requestId stands for the id of a request in Runtime.request's arguments.
+const requestId = Symbol("request id");
+
+// Base holds what every object has: an id, a closed flag, error listeners,
+// and the children that close with it.
+class Base {
+  constructor(rt, what) {
+    this._rt = rt;
+    this._what = what;
+    this._id = 0;
+    this._closed = false;
+    this._errors = new Listeners();
+    this._children = new Set();
+    this._parent = null;
+  }
+
+  get closed() {
+    return this._closed;
+  }
+
+  onError(fn) {
+    return this._errors.add(fn);
+  }
+
+  _check() {
+    if (this._rt.dead) {
+      throw this._rt.dead;
+    }
+    if (this._closed) {
+      throw new RealtimeError(`realtime: this ${this._what} is closed`, "closed");
+    }
+  }
+
+  _call(name, ...args) {
+    this._check();
+    return this._rt.call(name, this._id, ...args);
+  }
+
+  _error(message, code) {
+    const err = new RealtimeError(message, code);
+    if (this._errors.size === 0) {
+      console.warn(`realtime ${this._what}:`, err);
+    } else {
+      this._errors.emit(err);
+    }
+  }
+
+  _adopt(parent) {
+    this._parent = parent;
+    parent._children.add(this);
+  }
+
+  close() {
+    if (this._closed) {
+      return;
+    }
+    for (const child of Array.from(this._children)) {
+      child._forget();
+    }
+    this._parent?._children.delete(this);
+    this._closed = true;
+    this._rt.close(this); // Go closes the children too
+    this._released();
+  }
+
+  // _forget marks a child closed along with its parent.
+  _forget() {
+    this._closed = true;
+    this._rt.objects.delete(this._id);
+    this._released();
+  }
+
+  _released() {
+    this._errors.clear();
+  }
+}
+
+function messageFields(message) {
+  if (message === null || typeof message !== "object") {
+    throw new TypeError("message must be an object");
+  }
+  const { type, channel = "", data, id = "", ref = "", timestamp = 0 } = message;
+  checkString(type, "message.type");
+  checkString(channel, "message.channel");
+  checkString(id, "message.id");
+  checkString(ref, "message.ref");
+  if (typeof timestamp !== "number") {
+    throw new TypeError("message.timestamp must be a number");
+  }
+  return [type, channel, dataJSON(data, "message.data"), id, ref, timestamp];
+}
+
+class Connection extends Base {
+  constructor(rt) {
+    super(rt, "connection");
+    this._status = "connecting";
+    this._state = { status: "connecting", attempt: 0, nextDelay: 0, queued: 0, error: null };
+    this._statusFns = new Listeners();
+    this._stateFns = new Listeners();
+    this._channels = new Map(); // channel -> Set of { fn }
+  }
+
+  get status() {
+    return this._status;
+  }
+
+  get state() {
+    return this._state;
+  }
+
+  onStatus(fn) {
+    return this._statusFns.add(fn);
+  }
+
+  onState(fn) {
+    return this._stateFns.add(fn);
+  }
+
+  send(message) {
+    this._check();
+    const [type, channel, data, id, ref, timestamp] = messageFields(message);
+    const r = this._rt.fns.wsSend(this._id, type, channel, data, id, ref, timestamp);
+    if (r instanceof RealtimeError) {
+      throw r;
+    }
+  }
+
+  publish(channel, data) {
+    this.send({ type: "publish", channel, data });
+  }
+
+  request(message, { timeout = 10000 } = {}) {
+    try {
+      this._check();
+      const fields = messageFields(message);
+      return this._rt.request("wsRequest", this._id, requestId, ...fields, timeout).then((json) => JSON.parse(json));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  subscribe(channel, handler) {
+    checkString(channel, "channel");
+    checkFunction(handler);
+    this._check();
+    let subs = this._channels.get(channel);
+    if (!subs) {
+      this._rt.call("wsSubscribe", this._id, channel);
+      subs = new Set();
+      this._channels.set(channel, subs);
+    }
+    const entry = { fn: handler };
+    subs.add(entry);
+    return () => {
+      if (!subs.delete(entry) || subs.size > 0 || this._channels.get(channel) !== subs) {
+        return;
+      }
+      this._channels.delete(channel);
+      if (!this._closed && !this._rt.dead) {
+        this._rt.call("wsUnsubscribe", this._id, channel);
+      }
+    };
+  }
+
+  unsubscribe(channel) {
+    checkString(channel, "channel");
+    this._check();
+    const subs = this._channels.get(channel);
+    if (subs) {
+      subs.clear();
+      this._channels.delete(channel);
+      this._rt.call("wsUnsubscribe", this._id, channel);
+    }
+  }
+
+  channels() {
+    return Array.from(this._channels.keys()).sort();
+  }
+
+  connect() {
+    this._call("wsConnect");
+  }
+
+  disconnect() {
+    this._call("wsDisconnect");
+  }
+
+  reconnect() {
+    this._call("wsReconnect");
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "message": {
+        const [channel, type, data, id, ref, timestamp] = args;
+        const subs = this._channels.get(channel);
+        if (!subs) {
+          return;
+        }
+        const msg = { type, channel };
+        if (data !== "") {
+          msg.data = JSON.parse(data);
+        }
+        if (id) msg.id = id;
+        if (ref) msg.ref = ref;
+        if (timestamp) msg.timestamp = timestamp;
+        for (const entry of Array.from(subs)) {
+          if (subs.has(entry)) {
+            safely(entry.fn, msg.data, msg);
+          }
+        }
+        return;
+      }
+      case "state": {
+        const [status, attempt, nextDelay, queued, message, code] = args;
+        this._state = { status, attempt, nextDelay, queued, error: message ? new RealtimeError(message, code) : null };
+        const changed = status !== this._status;
+        this._status = status;
+        this._stateFns.emit(this._state);
+        if (changed) {
+          this._statusFns.emit(status);
+        }
+        return;
+      }
+      case "error":
+        this._error(...args);
+        if (args[1] === "exited") {
+          this._status = "error";
+          this._state = { ...this._state, status: "error", error: new RealtimeError(...args) };
+          this._statusFns.emit("error");
+        }
+    }
+  }
+
+  _released() {
+    super._released();
+    this._status = "disconnected";
+    this._state = { status: "disconnected", attempt: 0, nextDelay: 0, queued: 0, error: null };
+    for (const subs of this._channels.values()) {
+      subs.clear();
+    }
+    this._channels.clear();
+    this._statusFns.clear();
+    this._stateFns.clear();
+  }
+}
+
+class EventStream extends Base {
+  constructor(rt) {
+    super(rt, "event source");
+    this._state = { status: "connecting", attempt: 0, nextDelay: 0, retry: 0, lastEventId: "", error: null };
+    this._types = new Map(); // type -> Listeners
+    this._all = new Listeners();
+    this._statusFns = new Listeners();
+    this._stateFns = new Listeners();
+  }
+
+  get status() {
+    return this._state.status;
+  }
+
+  get state() {
+    return this._state;
+  }
+
+  get lastEventId() {
+    return this._state.lastEventId;
+  }
+
+  on(type, handler) {
+    checkString(type, "type");
+    let l = this._types.get(type || "message");
+    if (!l) {
+      l = new Listeners();
+      this._types.set(type || "message", l);
+    }
+    return l.add(handler);
+  }
+
+  onMessage(handler) {
+    return this._all.add(handler);
+  }
+
+  onStatus(fn) {
+    return this._statusFns.add(fn);
+  }
+
+  onState(fn) {
+    return this._stateFns.add(fn);
+  }
+
+  open() {
+    this._call("sseReopen");
+  }
+
+  reconnect() {
+    this._call("sseReconnect");
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "streamEvent": {
+        const [type, data, id] = args;
+        const event = { type, data, id };
+        this._types.get(type)?.emit(event);
+        this._all.emit(event);
+        return;
+      }
+      case "streamState": {
+        const [status, attempt, nextDelay, retry, lastEventId, message, code] = args;
+        const changed = status !== this._state.status;
+        this._state = { status, attempt, nextDelay, retry, lastEventId, error: message ? new RealtimeError(message, code) : null };
+        this._stateFns.emit(this._state);
+        if (changed) {
+          this._statusFns.emit(status);
+        }
+        return;
+      }
+      case "error":
+        this._error(...args);
+    }
+  }
+
+  _released() {
+    super._released();
+    this._state = { ...this._state, status: "closed", error: null };
+    this._types.clear();
+    this._all.clear();
+    this._statusFns.clear();
+    this._stateFns.clear();
+  }
+}
+
+class Presence extends Base {
+  constructor(rt, resource) {
+    super(rt, "presence");
+    this.resource = resource;
+    this.session = "";
+    this._snapshot = { state: {}, people: [] };
+    this._changeFns = new Listeners();
+  }
+
+  get state() {
+    return this._snapshot.state;
+  }
+
+  get people() {
+    return this._snapshot.people;
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
+  }
+
+  update(meta) {
+    this._call("presenceUpdate", toJSON(meta, "meta"));
+  }
+
+  setStatus(status) {
+    this.update({ status });
+  }
+
+  leave() {
+    this.close();
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "presence": {
+        const [state, changes, people] = args.map((a) => JSON.parse(a));
+        this._snapshot = { state, people };
+        this._changeFns.emit(state, changes, people);
+        return;
+      }
+      case "error":
+        this._error(...args);
+    }
+  }
+
+  _released() {
+    super._released();
+    this._changeFns.clear();
+  }
+}
+
+class PresenceCount extends Base {
+  constructor(rt, resource) {
+    super(rt, "presence count");
+    this.resource = resource;
+    this.users = 0;
+    this.sessions = 0;
+    this._changeFns = new Listeners();
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
+  }
+
+  _event(name, args) {
+    if (name === "count") {
+      [this.users, this.sessions] = args;
+      this._changeFns.emit({ users: this.users, sessions: this.sessions });
+    }
+  }
+
+  _released() {
+    super._released();
+    this._changeFns.clear();
+  }
+}
+
+class Notifications extends Base {
+  constructor(rt, user) {
+    super(rt, "notification center");
+    this.user = user;
+    this._changeFns = new Listeners();
+    this._newFns = new Listeners();
+    this._toastFns = new Listeners();
+  }
+
+  _view(what, arg = "") {
+    return JSON.parse(this._call("notificationsView", what, arg));
+  }
+
+  list(filter) {
+    return this._view("list", toJSON(filter, "filter"));
+  }
+
+  get(id) {
+    checkString(id, "id");
+    return this._view("get", id);
+  }
+
+  unread() {
+    return this._view("unread");
+  }
+
+  toasts() {
+    return this._view("toasts");
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
+  }
+
+  onNotification(fn) {
+    return this._newFns.add(fn);
+  }
+
+  onToasts(fn) {
+    return this._toastFns.add(fn);
+  }
+
+  _do(action, arg = "") {
+    checkString(arg, "id");
+    this._call("notificationsDo", action, arg);
+  }
+
+  markSeen() {
+    this._do("markSeen");
+  }
+
+  markRead(id) {
+    this._do("markRead", id);
+  }
+
+  markAllRead() {
+    this._do("markAllRead");
+  }
+
+  archive(id) {
+    this._do("archive", id);
+  }
+
+  clear() {
+    this._do("clear");
+  }
+
+  dismissToast(id) {
+    this._do("dismissToast", id);
+  }
+
+  pauseToasts(reason = "hover") {
+    this._do("pauseToasts", reason);
+  }
+
+  resumeToasts(reason = "hover") {
+    this._do("resumeToasts", reason);
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "notifications":
+        this._changeFns.emit();
+        return;
+      case "notification":
+        this._newFns.emit(JSON.parse(args[0]));
+        return;
+      case "toasts":
+        this._toastFns.emit();
+        return;
+      case "error":
+        this._error(...args);
+    }
+  }
+
+  _released() {
+    super._released();
+    this._changeFns.clear();
+    this._newFns.clear();
+    this._toastFns.clear();
+  }
+}
+
+class Queries extends Base {
+  constructor(rt) {
+    super(rt, "query tracker");
+    this._changeFns = new Listeners();
+  }
+
+  track(id) {
+    checkString(id, "id");
+    this._call("queriesDo", "track", id);
+  }
+
+  untrack(id) {
+    checkString(id, "id");
+    this._call("queriesDo", "untrack", id);
+  }
+
+  get(id) {
+    checkString(id, "id");
+    return JSON.parse(this._call("queriesView", "get", id));
+  }
+
+  list() {
+    return JSON.parse(this._call("queriesView", "list", ""));
+  }
+
+  cancel(id, { timeout = 10000 } = {}) {
+    try {
+      checkString(id, "id");
+      this._check();
+      return this._rt.request("queriesCancel", this._id, requestId, id, timeout).then(() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "query":
+        this._changeFns.emit(JSON.parse(args[0]));
+        return;
+      case "error":
+        this._error(...args);
+    }
+  }
+
+  _released() {
+    super._released();
+    this._changeFns.clear();
+  }
+}
+
+class LiveFeed extends Base {
+  constructor(rt, feed) {
+    super(rt, "live feed");
+    this.feed = feed;
+    this._state = null;
+    this._changeFns = new Listeners();
+  }
+
+  get status() {
+    return this._state.status;
+  }
+
+  get state() {
+    return this._state;
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
+  }
+
+  pause() {
+    this._call("liveDo", "pause");
+  }
+
+  resume() {
+    this._call("liveDo", "resume");
+  }
+
+  resync() {
+    this._call("liveDo", "resync");
+  }
+
+  stats() {
+    return JSON.parse(this._call("liveStats"));
+  }
+
+  _set(json, message, code) {
+    this._state = JSON.parse(json);
+    this._state.error = message ? new RealtimeError(message, code) : null;
+  }
+
+  _event(name, args) {
+    switch (name) {
+      case "live":
+        this._set(...args);
+        this._changeFns.emit(this._state);
+        return;
+      case "error":
+        this._error(...args);
+    }
+  }
+
+  _released() {
+    super._released();
+    this._changeFns.clear();
+  }
+}
+
+function makeAPI(rt) {
+  const parentOf = (connection) => {
+    if (!(connection instanceof Connection) || connection._rt !== rt) {
+      throw new TypeError("connection must be a connection made by this module's connect()");
+    }
+    connection._check();
+    return connection;
+  };
+  // child opens obj over connection; it closes with it.
+  const child = (connection, obj, name, ...args) => {
+    const parent = parentOf(connection);
+    const result = rt.open(obj, name, parent._id, ...args);
+    obj._adopt(parent);
+    return result;
+  };
+
+  return Object.freeze({
+    RealtimeError,
+
+    connect(config) {
+      if (config?.headers && Object.keys(config.headers).length > 0) {
+        console.warn("realtime: browsers cannot set WebSocket headers; config.headers are not sent (use authToken)");
+      }
+      const conn = new Connection(rt);
+      rt.open(conn, "wsOpen", toJSON(config ?? {}, "config"));
+      return conn;
+    },
+
+    eventSource(config) {
+      const stream = new EventStream(rt);
+      rt.open(stream, "sseOpen", toJSON(config ?? {}, "config"));
+      return stream;
+    },
+
+    presence(connection, resource, meta, options) {
+      checkString(resource, "resource");
+      const p = new Presence(rt, resource);
+      p.session = child(connection, p, "presenceJoin", resource, toJSON(meta ?? {}, "meta"), toJSON(options, "options"));
+      return p;
+    },
+
+    presenceCount(connection, resource) {
+      checkString(resource, "resource");
+      const c = new PresenceCount(rt, resource);
+      child(connection, c, "presenceCount", resource);
+      return c;
+    },
+
+    notifications(connection, user, options) {
+      checkString(user, "user");
+      const n = new Notifications(rt, user);
+      child(connection, n, "notificationsOpen", user, toJSON(options, "options"));
+      return n;
+    },
+
+    queries(connection) {
+      const q = new Queries(rt);
+      child(connection, q, "queriesOpen");
+      return q;
+    },
+
+    live(connection, feed, options) {
+      checkString(feed, "feed");
+      const l = new LiveFeed(rt, feed);
+      l._set(child(connection, l, "liveOpen", feed, toJSON(options, "options")), "", "");
+      return l;
+    },
+
+    stats() {
+      if (rt.dead) {
+        throw rt.dead;
+      }
+      return rt.call("stats");
+    },
+
+    shutdown() {
+      rt.shutdown();
+    },
+  });
+}
