@@ -45,7 +45,21 @@
 //
 // An error envelope's data is an [ErrorData]; its code is one of the Code
 // constants. A malformed or unknown envelope is answered with an error and
-// never closes the connection.
+// never closes the connection. An error about a request on a channel
+// names the channel, so a client can tell which feature it concerns:
+//
+//   - bad_frame, unknown_type, binary_frame: the request could not be read.
+//   - bad_channel, not_subscribed: the channel is malformed, or was never
+//     joined.
+//   - forbidden: the server's authorizer refused the request (a subscribe,
+//     a publish, a presence join), or it would forge what only the server
+//     sends: a publish on a presence, presence-count, notifications, live
+//     or query channel, or presence as another user than the token's.
+//   - too_many_channels: a subscribe past the most channels one
+//     connection may join (1000 on the bundled server).
+//   - rate_limited: the request came past the connection's rate limit
+//     (100 a second, bursts of 200, on the bundled server) and was
+//     dropped; the client may send it again later.
 //
 // # Presence, notifications, live feeds, query status
 //
@@ -74,15 +88,22 @@
 // # Close codes
 //
 // Browsers let a client close only with 1000 or 3000-4999. The server closes
-// with [CloseUnauthorized] (4401) and [CloseForbidden] (4403), after which a
-// client must not reconnect, and with 1009 (frame too big), 1011 (internal
-// error), 1012 (restart), 1013 (try again later: the client was too slow
-// to read) and 1001 (the connection was silent past the server's idle
-// timeout), after which it reconnects with backoff. See [IsFinal].
+// with [CloseUnauthorized] (4401: a missing, wrong or expired token; the
+// reason "token expired" when it expired) and [CloseForbidden] (4403),
+// after which a client must not reconnect with the same token, and with
+// 1009 (frame too big), 1011 (internal error), 1012 (restart), 1013 (try
+// again later: the client was too slow to read), 1001 (the connection was
+// silent past the server's idle timeout) and [CloseFlood] (4008, "policy
+// violation: flood": the client went on sending at five times its rate
+// limit), after which it reconnects with backoff. See [IsFinal].
 //
 // # Authentication
 //
 // A token travels as the WebSocket subprotocol "bearer.<token>" (browsers
 // cannot set headers on a WebSocket) or as the query parameter "token". The
 // server echoes the bearer subprotocol it accepted.
+//
+// A client that can get a fresh token (the Go client's TokenFunc) asks for
+// one before every dial, and after a 4401 asks again and reconnects at
+// once, once: a second 4401 before the new connection is stable is final.
 package protocol

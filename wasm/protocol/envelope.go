@@ -36,20 +36,21 @@ type Envelope struct {
 
 // Error codes carried by error envelopes.
 const (
-	CodeBadFrame        = "bad_frame"      // not JSON, or not an envelope
-	CodeUnknownType     = "unknown_type"   // a type the server does not handle
-	CodeBadChannel      = "bad_channel"    // missing or malformed channel name
-	CodeNotSubscribed   = "not_subscribed" // unsubscribe from a channel never joined
-	CodeBinaryFrame     = "binary_frame"   // binary frames are not part of the protocol
-	CodeForbidden       = "forbidden"      // the authorizer refused the request
-	CodeTooManyChannel  = "too_many_channels"
-	CodeBadPresence     = "bad_presence"     // presence data missing a session or user, or naming another user's session
-	CodeRoomFull        = "room_full"        // the resource has as many presence sessions as the server allows
-	CodeNotJoined       = "not_joined"       // presence update or leave of a session this connection has not joined
-	CodeBadNotify       = "bad_notify"       // notify.sync data that is not {"after":<seq>}
-	CodeUnknownFeed     = "unknown_feed"     // subscribe or live.resync on a "live:<feed>" the server does not serve
-	CodeUnknownQuery    = "unknown_query"    // subscribe or query.cancel on a "query:<id>" the server does not know
-	CodeAlreadyFinished = "already_finished" // query.cancel of a query that had ended
+	CodeBadFrame        = "bad_frame"         // not JSON, or not an envelope
+	CodeUnknownType     = "unknown_type"      // a type the server does not handle
+	CodeBadChannel      = "bad_channel"       // missing or malformed channel name
+	CodeNotSubscribed   = "not_subscribed"    // unsubscribe from a channel never joined
+	CodeBinaryFrame     = "binary_frame"      // binary frames are not part of the protocol
+	CodeForbidden       = "forbidden"         // the server's authorizer refused the request, or it would forge a server-owned channel or another user's presence
+	CodeTooManyChannel  = "too_many_channels" // a subscribe (or echo channel) past the server's cap on one connection's channels
+	CodeRateLimited     = "rate_limited"      // a request past the connection's rate limit, dropped; a flood goes on to close 4008
+	CodeBadPresence     = "bad_presence"      // presence data missing a session or user, or naming another user's session
+	CodeRoomFull        = "room_full"         // the resource has as many presence sessions as the server allows
+	CodeNotJoined       = "not_joined"        // presence update or leave of a session this connection has not joined
+	CodeBadNotify       = "bad_notify"        // notify.sync data that is not {"after":<seq>}
+	CodeUnknownFeed     = "unknown_feed"      // subscribe or live.resync on a "live:<feed>" the server does not serve
+	CodeUnknownQuery    = "unknown_query"     // subscribe or query.cancel on a "query:<id>" the server does not know
+	CodeAlreadyFinished = "already_finished"  // query.cancel of a query that had ended
 )
 
 // ErrorData is the data of an error envelope.
