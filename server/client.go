@@ -30,6 +30,8 @@ type client struct {
 	queries      *queries
 	log          *slog.Logger
 	identity     Identity
+	authorizer   Authorizer
+	limiter      *rateLimiter // owned by readLoop
 	clock        clock.Clock
 	writeTimeout time.Duration
 	idleTimeout  time.Duration
@@ -68,6 +70,8 @@ func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 		queries:      s.queries,
 		log:          s.log.With("user", id.User),
 		identity:     id,
+		authorizer:   s.opts.Authorizer,
+		limiter:      newRateLimiter(s.opts.Clock, s.opts.RateLimit, s.opts.RateBurst),
 		clock:        s.opts.Clock,
 		writeTimeout: s.opts.WriteTimeout,
 		idleTimeout:  s.opts.IdleTimeout,
@@ -141,6 +145,7 @@ func (c *client) serve() {
 	defer c.cancel()
 	c.lastRead.Store(c.clock.Now().UnixNano())
 	c.armIdle(c.idleTimeout)
+	stopExpiry := c.armExpiry()
 	writerDone := make(chan struct{})
 	readerDone := make(chan struct{})
 	go func() {
@@ -154,6 +159,7 @@ func (c *client) serve() {
 
 	<-c.closing
 	c.stopIdle()
+	stopExpiry()
 	c.rooms.disconnect(c, c.hub.removeClient(c))
 	<-writerDone
 	err := c.conn.Close(c.closeCode, c.closeReason)
@@ -229,11 +235,28 @@ func (c *client) readLoop() {
 			continue
 		}
 		if typ != websocket.MessageText {
+			if !c.admit("") {
+				continue
+			}
 			c.reply(protocol.NewError("", protocol.CodeBinaryFrame, "binary frames are not part of the protocol"))
 			continue
 		}
 		c.handleFrame(frame)
 	}
+}
+
+// armExpiry closes the connection with 4401 when its token expires, so
+// that the client comes back with a fresh one. The returned function
+// stops the timer.
+func (c *client) armExpiry() (stop func()) {
+	if c.identity.Expires.IsZero() {
+		return noStop
+	}
+	t := c.clock.AfterFunc(c.identity.Expires.Sub(c.clock.Now()), func() {
+		c.log.Debug("websocket token expired")
+		c.closeWith(protocol.CloseUnauthorized, reasonTokenExpired)
+	})
+	return func() { t.Stop() }
 }
 
 // armIdle checks for idleness after d. Rather than a timer reset on every

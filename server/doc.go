@@ -44,19 +44,79 @@
 //   - /web/: the static files of [Options.WebDir] (scripts, styles, wasm).
 //   - everything else: [Options.Pages] (the go-app handler).
 //
-// POST /sse/drop, POST /notifications/demo and the /live/ and /queries
-// endpoints check the token as the SSE streams do (see below); the JSON
-// answers of /live/ and /queries are not cached (Cache-Control: no-store).
+// The JSON answers of /live/ and /queries are not cached (Cache-Control:
+// no-store).
+//
+// # Authentication
+//
+// With [Options.Auth] set, every endpoint but the pages, /web/ and
+// /healthz needs a valid token: /ws, the SSE streams, POST /sse/drop,
+// POST /notifications/demo, /live/ and /queries. A WebSocket offers it
+// as the subprotocol "bearer.<token>", ?token= or an Authorization header;
+// a plain request as "Authorization: Bearer <token>" or ?token=. A refused
+// request gets 401 with a plain text reason ("unauthorized: missing
+// token", "unauthorized: invalid token" or "token expired").
+//
+// An [Identity] may carry an expiry. When it passes, on [Options.Clock],
+// the WebSocket is closed with 4401 "token expired" and an SSE stream
+// ends; the client comes back, with the same token it gets 401 (or a 4401
+// at once), with a fresh one it is served. The Go client asks the app for
+// a fresh token through ws.Config.TokenFunc and reconnects at once.
+//
+// # Authorization
+//
+// [Options.Authorizer] decides, for an authenticated identity, each
+// request on a channel: [ActionSubscribe] (subscribe, presence.sync,
+// notify.sync, live.resync, GET /live/<feed>), [ActionPublish],
+// [ActionPresence] (presence.join and presence.update) and [ActionCancel]
+// (query.cancel). Unsubscribing and leaving are never refused. A refusal
+// is an error envelope of code forbidden that names the channel and
+// carries the ref, never silence (a 403 for GET /live/<feed>). The
+// default, [DefaultAuthorizer], allows everything except reading another
+// user's "notifications:<user>" when the identity has a User.
+//
+// Two rules hold whatever the Authorizer: a client may not publish on
+// the channels the server speaks on ("presence:", "presence-count:",
+// "notifications:", "live:", "query:"), and a connection whose identity
+// has a User may join or update presence only as that user; both are
+// refused with forbidden. [StaticToken] names no user, so behind it the
+// per-user rules do not apply (the demo pages make their people up).
+//
+// # Limits
+//
+// A connection may send [Options.RateLimit] requests a second (100), with
+// bursts of [Options.RateBurst] (200); a request past it is dropped and
+// answered with rate_limited and its ref. One that goes on sending at
+// five times the rate (more than four times the rate refused within a
+// second) is closed with 4008. A connection joins at most
+// [Options.MaxSubscriptions] channels (1000); a subscribe past it is
+// refused with too_many_channels and the channel. A frame over
+// [Options.ReadLimit] (64 KiB) closes with 1009. Pages on other origins
+// may open a WebSocket only when their host matches [Options.Origins]; a
+// foreign Origin gets 403.
 //
 // # Close codes
 //
 // A browser cannot read the HTTP status of a failed WebSocket handshake, so
-// a client with a missing or wrong token is accepted and then closed with
-// 4401; it must not reconnect. A client too slow to read its messages is
-// closed with 1013, a frame over the read limit with 1009, one that sent
-// no frame for [Options.IdleTimeout] (75 s; clients ping every 30 s) with
-// 1001, and [Server.Shutdown] closes everyone with 1012: after those the
-// client reconnects with backoff.
+// a client with a missing, wrong or expired token is accepted and then
+// closed with 4401, as is one whose token expires; it must not reconnect
+// with the same token. A client too slow to read its messages is closed
+// with 1013, a frame over the read limit with 1009, a flood with 4008
+// ("policy violation: flood"), one that sent no frame for
+// [Options.IdleTimeout] (75 s; clients ping every 30 s) with 1001, and
+// [Server.Shutdown] closes everyone with 1012: after those the client
+// reconnects with backoff.
+//
+// # Security headers
+//
+// Every response carries a Content-Security-Policy
+// ([Options.ContentSecurityPolicy], by default
+// [DefaultContentSecurityPolicy], which lets go-app's scripts compile
+// the wasm and nothing run inline), X-Content-Type-Options: nosniff,
+// Referrer-Policy: same-origin and X-Frame-Options: DENY. What the pages
+// handler serves (the pages, go-app's app.js with the development token,
+// wasm_exec.js, the manifest) is Cache-Control: no-store; the files of
+// /web/ keep their validators, as the wasm is large.
 //
 // # Presence
 //
@@ -158,10 +218,11 @@
 //
 // The token comes from an "Authorization: Bearer" header or ?token= and is
 // checked by [Options.Auth]; a refused one gets 401 with a plain text
-// reason. [Server.DropStreams] and [Server.Shutdown] end the responses of
-// open streams, and their clients reconnect.
+// reason, and a stream ends when its token expires. [Server.DropStreams]
+// and [Server.Shutdown] end the responses of open streams, and their
+// clients reconnect.
 //
-// # Limits
+// # Scale
 //
 // The hub is in memory and single node. A channel's message ids count up
 // while it has at least one subscriber and restart at 1 once it has none.
@@ -169,9 +230,10 @@
 // clients rejoin; notification seqs start after the instance's start time
 // in microseconds, so they keep growing across restarts and ids stay
 // unique). A user's notifications are kept as long as the server runs.
-// Channels are not authorized per user: any connection that passed Auth
-// may follow any presence, notification, live or query channel, join
-// presence as any user and cancel any query. Feeds and queries are in
+// Channels are authorized by [Options.Authorizer]: by default any
+// connection that passed Auth may follow any presence, live or query
+// channel and cancel any query, and reads only its own notifications when
+// its identity names a user. Feeds and queries are in
 // memory too: after a restart feeds start again (a client that
 // reconnects gets a fresh snapshot) and query ids start again at q-1001.
 // The ticker and the answers keep nothing: their events are computed, so

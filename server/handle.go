@@ -15,16 +15,40 @@ import (
 // answered with bad_frame and does not hide the lines around it.
 func (c *client) handleFrame(frame []byte) {
 	for line := range bytes.Lines(frame) {
+		if c.isClosing() {
+			return // a flood, or a token that expired, ends the frame
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		env, err := protocol.Decode(line)
+		if !c.admit(env.Ref) {
+			continue
+		}
 		if err != nil {
 			c.reply(protocol.NewError("", protocol.CodeBadFrame, err.Error()))
 			continue
 		}
 		c.handle(env)
 	}
+}
+
+// admit takes one request out of the connection's rate limit. A request
+// past it is answered rate_limited, with its ref, and a connection that
+// goes on flooding is closed with 4008.
+func (c *client) admit(ref string) bool {
+	ok, flood := c.limiter.allow()
+	switch {
+	case ok:
+		return true
+	case flood:
+		c.log.Info("websocket flood", "rate", c.limiter.rate)
+		c.closeWith(protocol.CloseFlood, "policy violation: flood")
+	default:
+		c.reply(protocol.NewError(ref, protocol.CodeRateLimited,
+			fmt.Sprintf("more than %g requests a second", c.limiter.rate)))
+	}
+	return false
 }
 
 // handle serves one request envelope.
@@ -52,7 +76,7 @@ func (c *client) handle(env protocol.Envelope) {
 }
 
 func (c *client) handleSubscribe(env protocol.Envelope) {
-	if !c.validChannel(env) {
+	if !c.validChannel(env) || !c.authorize(env, ActionSubscribe) {
 		return
 	}
 	var err error
@@ -68,8 +92,8 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 	}
 	switch {
 	case errors.Is(err, errTooManyChannels):
-		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
-			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs)))
+		c.refuse(env, protocol.CodeTooManyChannel,
+			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs))
 	case errors.Is(err, errUnknownFeed):
 		c.refuse(env, protocol.CodeUnknownFeed, err.Error())
 	case errors.Is(err, errUnknownQuery):
@@ -101,6 +125,13 @@ func (c *client) handlePublish(env protocol.Envelope) {
 	if !c.validChannel(env) {
 		return
 	}
+	if serverOwned(protocol.ChannelKind(env.Channel)) {
+		c.refuse(env, protocol.CodeForbidden, fmt.Sprintf("publish on %q is not allowed: %v", env.Channel, errServerOwned))
+		return
+	}
+	if !c.authorize(env, ActionPublish) {
+		return
+	}
 	var err error
 	if protocol.ChannelKind(env.Channel) == kindEcho {
 		err = c.echo(env.Channel, env.Data)
@@ -108,8 +139,8 @@ func (c *client) handlePublish(env protocol.Envelope) {
 		err = c.hub.publish(env.Channel, env.Data)
 	}
 	if errors.Is(err, errTooManyChannels) {
-		c.reply(protocol.NewError(env.Ref, protocol.CodeTooManyChannel,
-			fmt.Sprintf("a connection may use at most %d echo channels", c.maxEcho)))
+		c.refuse(env, protocol.CodeTooManyChannel,
+			fmt.Sprintf("a connection may use at most %d echo channels", c.maxEcho))
 		return
 	}
 	if err != nil {

@@ -17,7 +17,7 @@ func (c *client) subscribeLive(channel string) error {
 // ahead of every later delta: a client that saw a gap in the seqs starts
 // again from it.
 func (c *client) handleLiveResync(env protocol.Envelope) {
-	if !c.validKind(env, kindLive, "live:<feed>") {
+	if !c.validKind(env, kindLive, "live:<feed>") || !c.authorize(env, ActionSubscribe) {
 		return
 	}
 	f, err := c.feeds.get(liveName(env.Channel))

@@ -11,7 +11,7 @@ import (
 // batch and the live ones; a notification in both is dropped by the
 // client as a repeat.
 func (c *client) handleNotifySync(env protocol.Envelope) {
-	if !c.validKind(env, kindNotifications, notify.Channel("<user>")) {
+	if !c.validKind(env, kindNotifications, notify.Channel("<user>")) || !c.authorize(env, ActionSubscribe) {
 		return
 	}
 	d, err := protocol.DecodeData[notify.SyncData](env)

@@ -19,6 +19,9 @@ func (c *client) handlePresence(env protocol.Envelope) {
 	if !c.validKind(env, kindPresence, presence.Channel("<resource>")) {
 		return
 	}
+	if action, ok := presenceActions[env.Type]; ok && !c.authorize(env, action) {
+		return
+	}
 	resource := presenceResource(env.Channel)
 	var err error
 	switch env.Type {
@@ -30,6 +33,10 @@ func (c *client) handlePresence(env protocol.Envelope) {
 			err = fmt.Errorf("%w: meta of %d bytes, the most is %d", errBadPresence, len(env.Data), maxMetaBytes)
 		case err != nil:
 			err = fmt.Errorf("%w: %w", errBadPresence, err)
+		case c.identity.User != "" && meta.User != c.identity.User:
+			c.refuse(env, protocol.CodeForbidden,
+				fmt.Sprintf("%s as user %.64q is not allowed: the connection is %.64q", env.Type, meta.User, c.identity.User))
+			return
 		case env.Type == presence.TypeJoin:
 			err = c.rooms.join(c, resource, meta)
 		default:
@@ -53,6 +60,14 @@ func (c *client) handlePresence(env protocol.Envelope) {
 		return
 	}
 	c.ack(env)
+}
+
+// presenceActions are what the presence requests ask the Authorizer for;
+// a leave is never refused.
+var presenceActions = map[string]Action{
+	presence.TypeJoin:   ActionPresence,
+	presence.TypeUpdate: ActionPresence,
+	presence.TypeSync:   ActionSubscribe,
 }
 
 // presenceCode is the wire code of a refused presence request.

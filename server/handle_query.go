@@ -10,7 +10,7 @@ import (
 // once its status is cancelled, which its subscribers get first. A query
 // that had ended is refused with already_finished, naming how it ended.
 func (c *client) handleQueryCancel(env protocol.Envelope) {
-	if !c.validKind(env, kindQuery, "query:<id>") {
+	if !c.validKind(env, kindQuery, "query:<id>") || !c.authorize(env, ActionCancel) {
 		return
 	}
 	err := c.queries.cancel(queryID(env.Channel))

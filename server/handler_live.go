@@ -14,9 +14,11 @@ const maxBurst = 10000
 
 // handleLivePoll answers GET /live/<feed> with the feed's snapshot, for
 // clients that cannot hold a WebSocket and poll instead. It has the same
-// auth as the SSE endpoints.
+// auth as the SSE endpoints, and asks the Authorizer as a subscribe to
+// "live:<feed>" would.
 func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
-	if !s.authorizeRequest(w, r) {
+	id, ok := s.requestIdentity(w, r)
+	if !ok || !s.authorizeHTTP(w, r, id, ActionSubscribe, kindLive+":"+r.PathValue("feed")) {
 		return
 	}
 	f, err := s.feeds.get(r.PathValue("feed"))

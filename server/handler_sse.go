@@ -92,7 +92,8 @@ func requestPrompt(r *http.Request) (string, error) {
 // every new event as it happens, until the stream ends, the client leaves
 // or the stream is cut.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, open openFunc) {
-	if !s.authorizeRequest(w, r) {
+	id, ok := s.requestIdentity(w, r)
+	if !ok {
 		return
 	}
 	raw, cursor, valid := lastEventID(r)
@@ -124,6 +125,14 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, open openFu
 
 	cut, done := s.openStream()
 	defer done()
+	// The stream ends when its token expires; the client's next request,
+	// with the same token, is refused.
+	var expired <-chan struct{}
+	if !id.Expires.IsZero() {
+		var stop func()
+		expired, stop = after(s.opts.Clock, id.Expires.Sub(s.opts.Clock.Now()))
+		defer stop()
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache, no-transform")
@@ -135,11 +144,12 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, open openFu
 	}
 
 	c := &sseConn{
-		w:    w,
-		rc:   http.NewResponseController(w),
-		ctx:  r.Context(),
-		cut:  cut,
-		opts: s.opts,
+		w:       w,
+		rc:      http.NewResponseController(w),
+		ctx:     r.Context(),
+		cut:     cut,
+		expired: expired,
+		opts:    s.opts,
 	}
 	// A deadline left on the connection would fail its next response.
 	defer c.rc.SetWriteDeadline(time.Time{})
@@ -153,12 +163,13 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, open openFu
 
 // sseConn is the response side of one SSE stream.
 type sseConn struct {
-	w    http.ResponseWriter
-	rc   *http.ResponseController
-	ctx  context.Context // the request's: done when the client leaves
-	cut  <-chan struct{} // closed by DropStreams and Shutdown
-	opts Options         // Clock, KeepAlive, SSERetry, WriteTimeout
-	buf  []byte
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	ctx     context.Context // the request's: done when the client leaves
+	cut     <-chan struct{} // closed by DropStreams and Shutdown
+	expired <-chan struct{} // closed when the token expires; nil if it never does
+	opts    Options         // Clock, KeepAlive, SSERetry, WriteTimeout
+	buf     []byte
 }
 
 // stream sends retry, then events and what err says, then everything st
@@ -217,6 +228,8 @@ func (c *sseConn) ended() error {
 	select {
 	case <-c.cut:
 		return errStreamCut
+	case <-c.expired:
+		return ErrTokenExpired
 	case <-c.ctx.Done():
 		return c.ctx.Err()
 	default:
@@ -253,6 +266,9 @@ func (c *sseConn) await(st Stream, cursor int64) error {
 		case <-c.cut:
 			stopIdle()
 			return errStreamCut
+		case <-c.expired:
+			stopIdle()
+			return ErrTokenExpired
 		case <-c.ctx.Done():
 			stopIdle()
 			return c.ctx.Err()

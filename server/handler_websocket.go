@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -43,22 +42,4 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket connected", "remote", r.RemoteAddr, "user", id.User)
 	}
 	c.serve()
-}
-
-// authenticate runs the configured Authenticator; without one everyone is
-// accepted.
-func (s *Server) authenticate(r *http.Request, token string) (Identity, error) {
-	if s.opts.Auth == nil {
-		return Identity{}, nil
-	}
-	return s.opts.Auth.Authenticate(r.Context(), token)
-}
-
-// unauthorizedReason is the close reason of a refused token; it names no
-// detail beyond missing or invalid, and fits the 123 bytes of a reason.
-func unauthorizedReason(err error) string {
-	if errors.Is(err, ErrMissingToken) {
-		return "unauthorized: missing token"
-	}
-	return "unauthorized: invalid token"
 }

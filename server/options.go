@@ -11,9 +11,13 @@ import (
 // Options configures a [Server]. The zero value is usable: no auth, same
 // origin only, no pages.
 type Options struct {
-	// Auth checks the token of every WebSocket client and SSE request. Nil
-	// accepts everyone.
+	// Auth checks the token of every WebSocket client and HTTP endpoint
+	// but the pages, /web/ and /healthz. Nil accepts everyone.
 	Auth Authenticator
+
+	// Authorizer decides who may subscribe, publish, be present or cancel
+	// a query on which channel. Nil is [DefaultAuthorizer].
+	Authorizer Authorizer
 
 	// Origins lists the host patterns (path.Match, as in
 	// websocket.AcceptOptions.OriginPatterns) of pages on other origins that
@@ -45,8 +49,23 @@ type Options struct {
 	ReadLimit int64
 
 	// MaxSubscriptions caps the channels one connection may join (and the
-	// echo channels it may use). Defaults to 1000.
+	// echo channels it may use); a subscribe past it is refused with
+	// too_many_channels. Defaults to 1000.
 	MaxSubscriptions int
+
+	// RateLimit is how many requests (envelopes) a second one connection
+	// may send, on average; one past it is refused with rate_limited, and
+	// a connection that goes on sending at five times the rate for a
+	// second is closed with 4008. Defaults to 100; -1 means no limit.
+	RateLimit int
+
+	// RateBurst is how many requests a connection may send at once, above
+	// RateLimit. Defaults to twice RateLimit.
+	RateBurst int
+
+	// ContentSecurityPolicy is sent with the pages and the files of /web/.
+	// Defaults to DefaultContentSecurityPolicy.
+	ContentSecurityPolicy string
 
 	// WriteTimeout bounds one frame write, or one SSE event; a client that
 	// takes longer is dropped (WebSockets without a close handshake).
@@ -117,6 +136,7 @@ const (
 	DefaultSendBuffer       = 256
 	DefaultReadLimit        = 64 << 10
 	DefaultMaxSubscriptions = 1000
+	DefaultRateLimit        = 100
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultTickInterval     = time.Second
 	DefaultAnswerTokenDelay = 40 * time.Millisecond
@@ -148,6 +168,19 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.SendBuffer, DefaultSendBuffer)
 	orDefault(&o.ReadLimit, DefaultReadLimit)
 	orDefault(&o.MaxSubscriptions, DefaultMaxSubscriptions)
+	switch {
+	case o.RateLimit == 0:
+		o.RateLimit = DefaultRateLimit
+	case o.RateLimit < 0:
+		o.RateLimit = 0 // no limit
+	}
+	orDefault(&o.RateBurst, 2*o.RateLimit)
+	if o.Authorizer == nil {
+		o.Authorizer = DefaultAuthorizer
+	}
+	if o.ContentSecurityPolicy == "" {
+		o.ContentSecurityPolicy = DefaultContentSecurityPolicy
+	}
 	orDefault(&o.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&o.TickInterval, DefaultTickInterval)
 	orDefault(&o.AnswerTokenDelay, DefaultAnswerTokenDelay)

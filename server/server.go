@@ -27,6 +27,7 @@ type Server struct {
 	feeds   *feeds
 	queries *queries
 	mux     *http.ServeMux
+	handler http.Handler // mux behind the security headers
 	ticker  *ticker
 	demo    demoNotes
 
@@ -46,6 +47,9 @@ type Server struct {
 // New returns a Server configured by opts; see [Options] for the defaults.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
+	if opts.Pages != nil {
+		opts.Pages = noStore(opts.Pages)
+	}
 	h := newHub(opts.Clock, opts.MaxSubscriptions)
 	s := &Server{
 		opts:    opts,
@@ -65,6 +69,7 @@ func New(opts Options) *Server {
 		},
 		cut: make(chan struct{}),
 	}
+	s.handler = secureHeaders(opts.ContentSecurityPolicy, s.mux)
 	s.feeds.addDemos(opts.LiveInterval)
 	s.mux.HandleFunc("/ws", s.handleWebSocket)
 	s.mux.HandleFunc("GET /sse/ticker", s.handleTicker)
@@ -98,7 +103,7 @@ func New(opts Options) *Server {
 
 // ServeHTTP routes a request; see the package doc.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
 }
 
 // Subscribers counts the connections subscribed to channel now.

@@ -342,9 +342,17 @@ class Base {
     this._what = what;
     this._id = 0;
     this._closed = false;
-    this._errors = new Listeners();
+    this._lists = [];
+    this._errors = this._listeners();
     this._children = new Set();
     this._parent = null;
+  }
+
+  // _listeners makes a set of listeners that close() clears.
+  _listeners() {
+    const l = new Listeners();
+    this._lists.push(l);
+    return l;
   }
 
   get closed() {
@@ -403,8 +411,29 @@ class Base {
     this._released();
   }
 
+  // _event handles an event from Go; subclasses handle theirs first.
+  _event(name, args) {
+    if (name === "error") {
+      this._error(...args);
+    }
+  }
+
   _released() {
-    this._errors.clear();
+    for (const l of this._lists) {
+      l.clear();
+    }
+  }
+}
+
+// Observed is an object whose changes its onChange listeners hear of.
+class Observed extends Base {
+  constructor(rt, what) {
+    super(rt, what);
+    this._changeFns = this._listeners();
+  }
+
+  onChange(fn) {
+    return this._changeFns.add(fn);
   }
 }
 
@@ -428,8 +457,8 @@ class Connection extends Base {
     super(rt, "connection");
     this._status = "connecting";
     this._state = { status: "connecting", attempt: 0, nextDelay: 0, queued: 0, error: null };
-    this._statusFns = new Listeners();
-    this._stateFns = new Listeners();
+    this._statusFns = this._listeners();
+    this._stateFns = this._listeners();
     this._channels = new Map(); // channel -> Set of { fn }
   }
 
@@ -556,13 +585,13 @@ class Connection extends Base {
         return;
       }
       case "error":
-        this._error(...args);
         if (args[1] === "exited") {
           this._status = "error";
           this._state = { ...this._state, status: "error", error: new RealtimeError(...args) };
           this._statusFns.emit("error");
         }
     }
+    super._event(name, args);
   }
 
   _released() {
@@ -573,8 +602,6 @@ class Connection extends Base {
       subs.clear();
     }
     this._channels.clear();
-    this._statusFns.clear();
-    this._stateFns.clear();
   }
 }
 
@@ -583,9 +610,9 @@ class EventStream extends Base {
     super(rt, "event source");
     this._state = { status: "connecting", attempt: 0, nextDelay: 0, retry: 0, lastEventId: "", error: null };
     this._types = new Map(); // type -> Listeners
-    this._all = new Listeners();
-    this._statusFns = new Listeners();
-    this._stateFns = new Listeners();
+    this._all = this._listeners();
+    this._statusFns = this._listeners();
+    this._stateFns = this._listeners();
   }
 
   get status() {
@@ -604,7 +631,7 @@ class EventStream extends Base {
     checkString(type, "type");
     let l = this._types.get(type || "message");
     if (!l) {
-      l = new Listeners();
+      l = this._listeners();
       this._types.set(type || "message", l);
     }
     return l.add(handler);
@@ -649,28 +676,23 @@ class EventStream extends Base {
         }
         return;
       }
-      case "error":
-        this._error(...args);
     }
+    super._event(name, args);
   }
 
   _released() {
     super._released();
     this._state = { ...this._state, status: "closed", error: null };
     this._types.clear();
-    this._all.clear();
-    this._statusFns.clear();
-    this._stateFns.clear();
   }
 }
 
-class Presence extends Base {
+class Presence extends Observed {
   constructor(rt, resource) {
     super(rt, "presence");
     this.resource = resource;
     this.session = "";
     this._snapshot = { state: {}, people: [] };
-    this._changeFns = new Listeners();
   }
 
   get state() {
@@ -679,10 +701,6 @@ class Presence extends Base {
 
   get people() {
     return this._snapshot.people;
-  }
-
-  onChange(fn) {
-    return this._changeFns.add(fn);
   }
 
   update(meta) {
@@ -698,57 +716,40 @@ class Presence extends Base {
   }
 
   _event(name, args) {
-    switch (name) {
-      case "presence": {
-        const [state, changes, people] = args.map((a) => JSON.parse(a));
-        this._snapshot = { state, people };
-        this._changeFns.emit(state, changes, people);
-        return;
-      }
-      case "error":
-        this._error(...args);
+    if (name === "presence") {
+      const [state, changes, people] = args.map((a) => JSON.parse(a));
+      this._snapshot = { state, people };
+      this._changeFns.emit(state, changes, people);
+      return;
     }
-  }
-
-  _released() {
-    super._released();
-    this._changeFns.clear();
+    super._event(name, args);
   }
 }
 
-class PresenceCount extends Base {
+class PresenceCount extends Observed {
   constructor(rt, resource) {
     super(rt, "presence count");
     this.resource = resource;
     this.users = 0;
     this.sessions = 0;
-    this._changeFns = new Listeners();
-  }
-
-  onChange(fn) {
-    return this._changeFns.add(fn);
   }
 
   _event(name, args) {
     if (name === "count") {
       [this.users, this.sessions] = args;
       this._changeFns.emit({ users: this.users, sessions: this.sessions });
+      return;
     }
-  }
-
-  _released() {
-    super._released();
-    this._changeFns.clear();
+    super._event(name, args);
   }
 }
 
-class Notifications extends Base {
+class Notifications extends Observed {
   constructor(rt, user) {
     super(rt, "notification center");
     this.user = user;
-    this._changeFns = new Listeners();
-    this._newFns = new Listeners();
-    this._toastFns = new Listeners();
+    this._newFns = this._listeners();
+    this._toastFns = this._listeners();
   }
 
   _view(what, arg = "") {
@@ -770,10 +771,6 @@ class Notifications extends Base {
 
   toasts() {
     return this._view("toasts");
-  }
-
-  onChange(fn) {
-    return this._changeFns.add(fn);
   }
 
   onNotification(fn) {
@@ -832,23 +829,14 @@ class Notifications extends Base {
       case "toasts":
         this._toastFns.emit();
         return;
-      case "error":
-        this._error(...args);
     }
-  }
-
-  _released() {
-    super._released();
-    this._changeFns.clear();
-    this._newFns.clear();
-    this._toastFns.clear();
+    super._event(name, args);
   }
 }
 
-class Queries extends Base {
+class Queries extends Observed {
   constructor(rt) {
     super(rt, "query tracker");
-    this._changeFns = new Listeners();
   }
 
   track(id) {
@@ -880,32 +868,20 @@ class Queries extends Base {
     }
   }
 
-  onChange(fn) {
-    return this._changeFns.add(fn);
-  }
-
   _event(name, args) {
-    switch (name) {
-      case "query":
-        this._changeFns.emit(JSON.parse(args[0]));
-        return;
-      case "error":
-        this._error(...args);
+    if (name === "query") {
+      this._changeFns.emit(JSON.parse(args[0]));
+      return;
     }
-  }
-
-  _released() {
-    super._released();
-    this._changeFns.clear();
+    super._event(name, args);
   }
 }
 
-class LiveFeed extends Base {
+class LiveFeed extends Observed {
   constructor(rt, feed) {
     super(rt, "live feed");
     this.feed = feed;
     this._state = null;
-    this._changeFns = new Listeners();
   }
 
   get status() {
@@ -914,10 +890,6 @@ class LiveFeed extends Base {
 
   get state() {
     return this._state;
-  }
-
-  onChange(fn) {
-    return this._changeFns.add(fn);
   }
 
   pause() {
@@ -942,19 +914,12 @@ class LiveFeed extends Base {
   }
 
   _event(name, args) {
-    switch (name) {
-      case "live":
-        this._set(...args);
-        this._changeFns.emit(this._state);
-        return;
-      case "error":
-        this._error(...args);
+    if (name === "live") {
+      this._set(...args);
+      this._changeFns.emit(this._state);
+      return;
     }
-  }
-
-  _released() {
-    super._released();
-    this._changeFns.clear();
+    super._event(name, args);
   }
 }
 
