@@ -54,22 +54,72 @@ func findChrome() (string, error) {
 	return "", fmt.Errorf("no Chromium found (install Debian's chromium package or set CHROME_PATH)")
 }
 
-// buildWeb builds app.wasm next to a copy of the repository's web/ files,
-// so the test runs what `make run` serves.
+// buildWeb builds app.wasm and realtime.wasm next to a copy of the
+// repository's web/ files, so the test runs what `make run` serves.
 func buildWeb(dir string) error {
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
 	if err != nil {
 		return fmt.Errorf("failed to find the module root: %w", err)
 	}
-	src := filepath.Join(strings.TrimSpace(string(root)), "web")
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		return fmt.Errorf("failed to copy %s: %w", src, err)
+	root := strings.TrimSpace(string(out))
+	if err := copyWebSources(filepath.Join(root, "web"), dir); err != nil {
+		return err
 	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "app.wasm"), "./wasm/cmd/app")
-	cmd.Dir = strings.TrimSpace(string(root))
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("failed to find GOROOT: %w", err)
+	}
+	wasmExec, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), wasmExec, 0o644); err != nil {
+		return err
+	}
+	for _, c := range [][]string{
+		{"build", "-o", filepath.Join(dir, "app.wasm"), "./wasm/cmd/app"},
+		// As `make build` does, for the sizes to be those served.
+		{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "realtime.wasm"), "./wasm/cmd/module"},
+	} {
+		cmd := exec.Command("go", c...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("failed to %s: %w\n%s", strings.Join(c, " "), err, out)
+		}
+	}
+	// A quick brotli: the browser test only needs the server to send one.
+	cmd := exec.Command("go", "run", "./server/cmd/precompress", "-quality", "5", filepath.Join(dir, "realtime.wasm"))
+	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to build app.wasm: %w\n%s", err, out)
+		return fmt.Errorf("failed to precompress realtime.wasm: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// copyWebSources copies the files of web/ but what the build makes (wasm
+// files, their compressed copies, Go's wasm_exec.js): buildWeb makes them
+// afresh, and a stale copy must not be served.
+func copyWebSources(src, dir string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", src, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || name == "wasm_exec.js" || strings.Contains(name, ".wasm") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }

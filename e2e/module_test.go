@@ -1,0 +1,395 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/domdebugger"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/matih-ai/realtime/server"
+)
+
+// The tests of realtime.js, the runtime for JavaScript pages: a plain page,
+// testdata/module.html, drives the module through window.t.
+
+// evalJS evaluates js in the page, awaiting a promise, and returns its
+// value; an exception fails the test.
+func evalJS[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// publish sends data to channel from the server.
+func (d *demoServer) publish(channel string, data any) {
+	d.t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.srv.Publish(channel, data); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// noPageErrors fails the test if the page had an uncaught error or an
+// unhandled rejection.
+func noPageErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if errs := evalJS[[]string](t, ctx, `t.errors`); len(errs) > 0 {
+		t.Errorf("the page had errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+func click(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(css))); err != nil {
+		t.Fatalf("clicking %s: %v", css, err)
+	}
+}
+
+// listeners returns the types of the event listeners on what js evaluates
+// to, sorted.
+func listeners(t *testing.T, ctx context.Context, js string) []string {
+	t.Helper()
+	obj, err := chromedp.Run(ctx, chromedp.Evaluate[*runtime.RemoteObject](js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (domdebugger.GetEventListenersResult, error) {
+		return cdp.Call(ctx, tg, domdebugger.GetEventListeners, domdebugger.GetEventListenersParams{ObjectID: runtime.RemoteObjectID(obj.ObjectID)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, l := range res.Listeners {
+		types = append(types, l.Type)
+	}
+	slices.Sort(types)
+	return types
+}
+
+func wantStatsJS(t *testing.T, ctx context.Context, want map[string]int) {
+	t.Helper()
+	if got := evalJS[map[string]int](t, ctx, `t.rt.stats()`); !maps.Equal(got, want) {
+		t.Errorf("stats %v, want %v", got, want)
+	}
+}
+
+func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
+	waitFor(t, ctx, "the module to connect", `window.t?.timing?.connected > 0`)
+	timing := evalJS[map[string]float64](t, ctx, `t.timing`)
+	t.Logf("from navigation: realtime.wasm started after %.0f ms, connected after %.0f ms", timing["loaded"], timing["connected"])
+	// The server sent the brotli copy, and the browser decoded it.
+	sizes := evalJS[map[string]float64](t, ctx, `(() => {
+		const e = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/web/realtime.wasm"));
+		return { encoded: e.encodedBodySize, decoded: e.decodedBodySize };
+	})()`)
+	t.Logf("realtime.wasm: %.0f bytes over the wire for %.0f bytes", sizes["encoded"], sizes["decoded"])
+	if sizes["encoded"] <= 0 || sizes["encoded"] > sizes["decoded"]/2 {
+		t.Errorf("realtime.wasm came as %.0f bytes for %.0f: not compressed", sizes["encoded"], sizes["decoded"])
+	}
+
+	evalJS[bool](t, ctx, `t.listen(t.ws, "a", "demo:module"), t.listen(t.ws, "echo", "echo:module"), true`)
+	srv.waitSubscribers("demo:module", 1)
+	srv.publish("demo:module", map[string]string{"text": "one"})
+	waitFor(t, ctx, "the published message", `t.got("a", "one") === 1`)
+	var msg struct{ Channel, Type, ID string }
+	if err := json.Unmarshal([]byte(evalJS[string](t, ctx, `JSON.stringify(t.received.find((m) => m.name === "a"))`)), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Channel != "demo:module" || msg.Type != "message" || msg.ID == "" {
+		t.Errorf("message %+v: want its channel, type and id", msg)
+	}
+
+	// Unsubscribed: the server forgets the channel and nothing more arrives;
+	// the echo, sent after, shows that the server's message had its chance.
+	evalJS[bool](t, ctx, `t.subs.a(), t.subs.a(), true`)
+	srv.waitSubscribers("demo:module", 0)
+	srv.publish("demo:module", map[string]string{"text": "two"})
+	evalJS[bool](t, ctx, `t.ws.publish("echo:module", { text: "mark" }), true`)
+	waitFor(t, ctx, "the echo", `t.got("echo", "mark") === 1`)
+	if n := evalJS[int](t, ctx, `t.got("a", "two")`); n != 0 {
+		t.Fatalf("a message reached a handler after its unsubscribe")
+	}
+
+	// A restart: the subscriptions come back and what was sent offline is
+	// delivered once.
+	evalJS[bool](t, ctx, `t.listen(t.ws, "b", "demo:module"), true`)
+	srv.waitSubscribers("demo:module", 1)
+	srv.stop()
+	waitFor(t, ctx, "the module to notice", `t.ws.status === "reconnecting"`)
+	evalJS[bool](t, ctx, `t.ws.publish("echo:module", { text: "offline" }), true`)
+	waitFor(t, ctx, "the message to be queued", `t.ws.state.queued === 1`)
+	srv.start()
+	waitFor(t, ctx, "the module to reconnect", `t.ws.status === "connected"`)
+	waitFor(t, ctx, "the queued message", `t.got("echo", "offline") === 1`)
+	srv.waitSubscribers("demo:module", 1)
+	srv.publish("demo:module", map[string]string{"text": "after"})
+	waitFor(t, ctx, "a message after the restart", `t.got("b", "after") === 1`)
+	statuses := evalJS[[]string](t, ctx, `t.statuses`)
+	if i := slices.Index(statuses, "reconnecting"); i < 0 || !slices.Contains(statuses[i:], "connected") {
+		t.Errorf("statuses %v: want connected, reconnecting, then connected", statuses)
+	}
+
+	// Two connections on one page, each with its handler.
+	evalJS[bool](t, ctx, `t.ws2 = t.rt.connect({ url: "/ws" }), t.listen(t.ws2, "c", "demo:module"), true`)
+	srv.waitSubscribers("demo:module", 2)
+	srv.publish("demo:module", map[string]string{"text": "both"})
+	waitFor(t, ctx, "the message on both connections", `t.got("b", "both") === 1 && t.got("c", "both") === 1`)
+	wantStatsJS(t, ctx, map[string]int{"connection": 2, "channels": 3})
+
+	// close releases everything; the connection refuses work after it.
+	evalJS[bool](t, ctx, `t.ws2.close(), t.ws.close(), true`)
+	wantStatsJS(t, ctx, map[string]int{})
+	srv.waitSubscribers("demo:module", 0)
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.ws.send({ type: "publish", channel: "echo:module" }))`); got != "closed: realtime: this connection is closed" {
+		t.Errorf("send after close: %s", got)
+	}
+	if got := evalJS[string](t, ctx, `t.ws.status`); got != "disconnected" {
+		t.Errorf("status after close: %s", got)
+	}
+	noPageErrors(t, ctx)
+}
+
+func TestModuleErrorsReachThePage(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{}, "/e2e/module.html?manual")
+	waitFor(t, ctx, "the page script", `window.t !== undefined`)
+
+	// Loading fails with what went wrong, and may be tried again.
+	if got, want := evalJS[string](t, ctx, `t.attempt(() => t.loadRealtime({ wasmURL: "/web/missing.wasm" }))`),
+		"load: failed to fetch "+srv.URL("/web/missing.wasm")+": 404 Not Found"; got != want {
+		t.Errorf("a missing wasm file:\n got %s\nwant %s", got, want)
+	}
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.loadRealtime({ wasmURL: "/web/realtime.css" }))`); !strings.HasPrefix(got, "load: failed to instantiate "+srv.URL("/web/realtime.css")+": ") {
+		t.Errorf("a file that is not wasm: %s", got)
+	}
+	// The right bytes under a wrong type load the slower way.
+	evalJS[bool](t, ctx, `(async () => {
+		const bytes = await (await fetch("/web/realtime.wasm")).arrayBuffer();
+		const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+		t.rt = await t.loadRealtime({ wasmURL: url });
+		t.ws = t.rt.connect({ url: "/ws" });
+		t.watch(t.ws, "ws");
+		return true;
+	})()`)
+	waitFor(t, ctx, "the connection", `t.ws.status === "connected"`)
+
+	for _, tc := range []struct{ js, want string }{
+		{`t.rt.connect({ url: "ftp://files.example/x" })`, `config: ws: invalid config: url "ftp://files.example/x" must start with ws:// or wss://`},
+		{`t.rt.connect({})`, `config: ws: invalid config: url is required`},
+		{`t.rt.connect({ url: "/ws", reconnectDelay: "soon" })`, `config: realtime: invalid config: config.reconnectDelay must be a number, not "soon"`},
+		{`t.rt.connect({ url: "/ws", reconnectDelay: NaN })`, `config: realtime: invalid config: config.reconnectDelay must be a number, not "NaN"`},
+		{`t.rt.connect({ url: "/ws", pingIntervall: 5 })`, `config: realtime: invalid config: config has unknown field pingIntervall`},
+		{`t.rt.connect("/ws")`, `TypeError: config must be an object`},
+		{`t.rt.eventSource({ url: "/sse/ticker", method: "PUT" })`, `config: sse: invalid config: method "PUT": use GET or POST`},
+		{`t.rt.presence(t.ws, "doc", { name: "nobody" })`, `config: realtime: invalid config: meta.user is required`},
+		{`t.rt.presence({}, "doc", { user: "ann" })`, `TypeError: connection must be a connection made by this module's connect()`},
+		{`t.ws.send({ channel: "echo:x" })`, `TypeError: message.type must be a string`},
+		{`t.ws.send({ type: "" })`, `bad_message: protocol: malformed envelope: missing type`},
+		{`t.ws.send({ type: "publish", channel: "echo:x", data: 1n })`, `TypeError: Do not know how to serialize a BigInt`},
+		{`t.ws.subscribe("no-colon", () => {})`, `bad_argument: realtime: bad argument: protocol: channel "no-colon" is not of the form kind:name`},
+		{`t.ws.subscribe("a:b", "not a function")`, `TypeError: handler must be a function`},
+		{`t.ws.request({ type: "bogus" })`, `unknown_type: protocol: unknown_type: unknown type "bogus"`},
+	} {
+		if got := evalJS[string](t, ctx, `t.attempt(() => `+tc.js+`)`); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.js, got, tc.want)
+		}
+	}
+	// A refusal with no request waiting reaches onError.
+	evalJS[bool](t, ctx, `t.ws.send({ type: "bogus" }), true`)
+	waitFor(t, ctx, "the server's refusal", `t.problems.some((p) => p.name === "ws" && p.code === "unknown_type")`)
+	wantStatsJS(t, ctx, map[string]int{"connection": 1})
+	noPageErrors(t, ctx)
+}
+
+func TestModuleShutdownLeavesNothingBehind(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
+	waitFor(t, ctx, "the module to connect", `t.ws?.status === "connected"`)
+	evalJS[bool](t, ctx, `
+		t.p = t.rt.presence(t.ws, "doc-module", { user: "ann", name: "Ann" });
+		t.people = [];
+		t.p.onChange((state, changes, people) => { t.people = people; });
+		t.n = t.rt.notifications(t.ws, "ann");
+		t.q = t.rt.queries(t.ws);
+		t.c = t.rt.presenceCount(t.ws, "doc-module");
+		t.l = t.rt.live(t.ws, "orders");
+		t.rows = 0;
+		t.l.onChange((s) => { t.rows = s.items.length; });
+		t.s = t.rt.eventSource({ url: "/sse/ticker" });
+		t.ticks = 0;
+		t.s.on("tick", () => { t.ticks++; });
+		true`)
+	waitFor(t, ctx, "every object at work", `t.people.length === 1 && t.people[0].name === "Ann" && t.c.users === 1 && t.rows > 0 && t.ticks > 0`)
+	wantStatsJS(t, ctx, map[string]int{"connection": 1, "presence": 1, "notifications": 1, "queries": 1, "count": 1, "live": 1, "stream": 1})
+
+	// The runtime listens to the page while it works (and shutdown, below,
+	// removes every listener).
+	if got := listeners(t, ctx, "window"); !slices.Contains(got, "online") || !slices.Contains(got, "pagehide") {
+		t.Errorf("window listeners at work: %v", got)
+	}
+	if got := listeners(t, ctx, "document"); !slices.Contains(got, "visibilitychange") {
+		t.Errorf("document listeners at work: %v", got)
+	}
+
+	// Closing the connection closes what works over it.
+	evalJS[bool](t, ctx, `t.ws.close(), true`)
+	wantStatsJS(t, ctx, map[string]int{"stream": 1})
+	if closed := evalJS[bool](t, ctx, `t.p.closed && t.n.closed && t.q.closed && t.c.closed && t.l.closed`); !closed {
+		t.Error("objects over a closed connection are not closed")
+	}
+	srv.waitSubscribers("presence:doc-module", 0)
+	srv.waitSubscribers("live:orders", 0)
+
+	// Shutdown leaves nothing behind: no listener (the page's own
+	// two are there from the start) and no work.
+	evalJS[bool](t, ctx, `t.rt.shutdown(), true`)
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.rt.stats())`); got != "shutdown: the realtime module was shut down" {
+		t.Errorf("stats after shutdown: %s", got)
+	}
+	if got := listeners(t, ctx, "window"); !slices.Equal(got, []string{"error", "unhandledrejection"}) {
+		t.Errorf("window listeners after shutdown: %v", got)
+	}
+	if got := listeners(t, ctx, "document"); len(got) > 0 {
+		t.Errorf("document listeners after shutdown: %v", got)
+	}
+	noPageErrors(t, ctx)
+
+	// And it starts again.
+	if got := evalJS[string](t, ctx, `t.loadRealtime().then((rt) => JSON.stringify(rt.stats()))`); got != "{}" {
+		t.Errorf("stats of a new runtime: %s", got)
+	}
+	noPageErrors(t, ctx)
+}
+
+func TestEmbedPageUsesOnlyTheModule(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{TickInterval: 100 * time.Millisecond, SSERetry: 100 * time.Millisecond}, "/embed")
+	waitFor(t, ctx, "the page to connect", statusIs("connected"))
+	if scripts := evalJS[[]string](t, ctx, `[...document.scripts].map((s) => new URL(s.src).pathname)`); !slices.Equal(scripts, []string{"/web/embed.js"}) {
+		t.Errorf("the page's scripts: %v, want embed.js alone (no go-app)", scripts)
+	}
+
+	sendEcho(t, ctx, "hello from a plain page")
+	waitFor(t, ctx, "the echo", logCount("hello from a plain page")+" === 1")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#message"), "to every tab"),
+		chromedp.Click(chromedp.CSS("#broadcast")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the broadcast", `[...document.querySelectorAll('#log [data-channel="demo:lobby"] .rt-log__text')].some((e) => e.textContent === "to every tab")`)
+
+	// The checkbox unsubscribes from the lobby and subscribes again.
+	srv.waitSubscribers("demo:lobby", 1)
+	click(t, ctx, "#listen")
+	srv.waitSubscribers("demo:lobby", 0)
+	click(t, ctx, "#listen")
+	srv.waitSubscribers("demo:lobby", 1)
+
+	// The ticker counts ticks without a gap, across a dropped stream.
+	waitFor(t, ctx, "ticks", `document.querySelector("#ticker-status [data-status]")?.dataset.status === "open" && Number(document.querySelector("#ticks").textContent) >= 3`)
+	click(t, ctx, "#drop")
+	waitFor(t, ctx, "a resume after the drop", `document.querySelector("#resumed").textContent === "1"`)
+	ticks := evalJS[int](t, ctx, `Number(document.querySelector("#ticks").textContent)`)
+	waitFor(t, ctx, "ticks after the drop", fmt.Sprintf(`Number(document.querySelector("#ticks").textContent) >= %d`, ticks+3))
+	if gaps := evalJS[string](t, ctx, `document.querySelector("#gaps").textContent`); gaps != "0" {
+		t.Errorf("%s gaps in the ticker", gaps)
+	}
+	screenshot(t, ctx, "embed")
+
+	srv.stop()
+	waitFor(t, ctx, "the page to notice the server is gone", statusIs("reconnecting"))
+	srv.start()
+	waitFor(t, ctx, "the page to reconnect", statusIs("connected"))
+}
+
+func TestModuleEveryPrimitive(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{QuerySpeed: 20, AnswerTokenDelay: time.Millisecond}, "/e2e/module.html")
+	waitFor(t, ctx, "the module to connect", `t.ws?.status === "connected"`)
+
+	// A POSTed SSE stream: the streaming answer, token by token.
+	evalJS[bool](t, ctx, `
+		t.answer = "";
+		t.a = t.rt.eventSource({ url: "/sse/answer", method: "POST", body: { prompt: "why is it slow?" }, idleTimeout: 0 });
+		t.a.on("token", (e) => { t.answer += JSON.parse(e.data).text; });
+		t.a.on("done", () => { t.done = true; t.a.close(); });
+		true`)
+	waitFor(t, ctx, "the whole answer", `t.done === true && t.answer.length > 20 && t.a.closed`)
+
+	// Presence between two connections, with an update.
+	evalJS[bool](t, ctx, `
+		t.ws2 = t.rt.connect({ url: "/ws" });
+		t.ann = t.rt.presence(t.ws, "doc-every", { user: "ann", name: "Ann" }, { activity: false });
+		t.bob = t.rt.presence(t.ws2, "doc-every", { user: "bob" }, { activity: false, throttle: 10 });
+		t.seen = [];
+		t.ann.onChange((state, changes, people) => { t.seen = people.map((p) => p.user + ":" + p.status); });
+		true`)
+	waitFor(t, ctx, "both people", `t.seen.join() === "ann:active,bob:active"`)
+	evalJS[bool](t, ctx, `t.bob.setStatus("away"), true`)
+	waitFor(t, ctx, "bob away", `t.seen.join() === "ann:active,bob:away" && t.ann.people.length === 2 && t.ann.state.bob[0].status === "away"`)
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.bob.update({ status: "asleep" }))`); got != `config: realtime: invalid config: meta.status must be one of active, idle, away, not "asleep"` {
+		t.Errorf("a bad update: %s", got)
+	}
+
+	// Notifications: the server's demo sends one of each severity.
+	evalJS[bool](t, ctx, `
+		t.inbox = t.rt.notifications(t.ws, "ann-every", { toastLife: 60000 });
+		t.arrived = 0;
+		t.inbox.onNotification(() => { t.arrived++; });
+		true`)
+	evalJS[bool](t, ctx, `fetch("/notifications/demo?user=ann-every", { method: "POST" }).then((r) => r.ok)`)
+	waitFor(t, ctx, "four notifications", `t.arrived === 4 && t.inbox.unread().total === 4`)
+	evalJS[bool](t, ctx, `t.inbox.markRead(t.inbox.list({ severity: ["error"] })[0].id), true`)
+	if got := evalJS[map[string]any](t, ctx, `t.inbox.unread()`); got["total"] != 3.0 {
+		t.Errorf("unread after marking the error read: %v", got)
+	}
+	if got := evalJS[float64](t, ctx, `t.inbox.toasts().visible.length`); got != 3 {
+		t.Errorf("%v toasts visible, want the default 3", got)
+	}
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.inbox.archive("nope"))`); got != "not_found: notify: no such notification: nope" {
+		t.Errorf("archive of an unknown id: %s", got)
+	}
+
+	// Queries: one runs to the end, a cancel after it is refused.
+	evalJS[bool](t, ctx, `(async () => {
+		const r = await fetch("/queries", { method: "POST", body: JSON.stringify({ sql: "select 1", kind: "short" }) });
+		t.qid = (await r.json()).id;
+		t.q = t.rt.queries(t.ws);
+		t.states = [];
+		t.q.onChange((s) => { if (s.id === t.qid) t.states.push(s.state); });
+		t.q.track(t.qid);
+		return true;
+	})()`)
+	waitFor(t, ctx, "the query to succeed", `t.q.get(t.qid)?.state === "succeeded" && t.q.list().length === 1`)
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.q.cancel(t.qid))`); !strings.HasPrefix(got, "already_finished: ") {
+		t.Errorf("cancel of a finished query: %s", got)
+	}
+	if states := evalJS[[]string](t, ctx, `t.states`); len(states) < 2 || states[len(states)-1] != "succeeded" {
+		t.Errorf("query states %v", states)
+	}
+
+	// A live feed: the snapshot, then its stats.
+	evalJS[bool](t, ctx, `t.orders = t.rt.live(t.ws, "orders"), true`)
+	waitFor(t, ctx, "the orders feed", `t.orders.status === "live" && t.orders.state.items.length > 0 && t.orders.state.key === "id"`)
+	if got := evalJS[float64](t, ctx, `t.orders.stats().snapshots`); got != 1 {
+		t.Errorf("%v snapshots", got)
+	}
+	evalJS[bool](t, ctx, `t.orders.pause(), true`)
+	waitFor(t, ctx, "the paused feed", `t.orders.status === "paused"`)
+
+	evalJS[bool](t, ctx, `t.ws.close(), t.ws2.close(), true`)
+	wantStatsJS(t, ctx, map[string]int{})
+	noPageErrors(t, ctx)
+}
