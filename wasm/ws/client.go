@@ -32,6 +32,7 @@ var (
 	ErrGaveUp           = errors.New("ws: gave up reconnecting")
 	ErrUnknownType      = errors.New("ws: unknown envelope type")
 	ErrMessageTooBig    = errors.New("ws: message too big")
+	ErrToken            = errors.New("ws: failed to get a token")
 )
 
 // Handler receives the envelopes of a channel: "message", the namespaced
@@ -52,7 +53,8 @@ type Client struct {
 
 	mu         sync.Mutex
 	status     Status
-	attempts   int // consecutive reconnect attempts since the last stable connection
+	attempts   int  // consecutive reconnect attempts since the last stable connection
+	refreshed  bool // redialed with a fresh token after a 4401, and not stable since
 	nextDelay  time.Duration
 	lastErr    error
 	stopped    bool // Disconnect was called: no reconnect until Connect
@@ -196,6 +198,7 @@ func (c *Client) Connect() {
 	}
 	c.stopped = false
 	c.attempts = 0
+	c.refreshed = false
 	c.lastErr = nil
 	c.startDialLocked(StatusConnecting)
 }
@@ -224,6 +227,7 @@ func (c *Client) Reconnect() {
 	}
 	c.stopped = false
 	c.attempts = 0
+	c.refreshed = false
 	c.endConnLocked(protocol.CloseNormal, "reconnect")
 	c.startDialLocked(StatusReconnecting)
 }
@@ -286,7 +290,16 @@ func (c *Client) startDialLocked(s Status) {
 func (c *Client) dial(gen int) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DialTimeout)
 	defer cancel()
-	conn, err := c.cfg.Dialer(ctx, c.dialURL(), DialOptions{Subprotocols: c.subprotocols(), Headers: c.cfg.Headers})
+	token, err := c.token(ctx)
+	if err != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if gen == c.gen {
+			c.tokenFailedLocked(err)
+		}
+		return
+	}
+	conn, err := c.cfg.Dialer(ctx, dialURL(c.cfg.URL, token), DialOptions{Subprotocols: c.subprotocols(token), Headers: c.cfg.Headers})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -302,6 +315,31 @@ func (c *Client) dial(gen int) {
 	c.connectedLocked(conn)
 }
 
+// token returns the token of the next connection: TokenFunc's, or the
+// static AuthToken.
+func (c *Client) token(ctx context.Context) (string, error) {
+	if c.cfg.TokenFunc == nil {
+		return c.cfg.AuthToken, nil
+	}
+	tok, err := c.cfg.TokenFunc(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrToken, err)
+	}
+	return tok, nil
+}
+
+// tokenFailedLocked settles on StatusError when the app gave no token:
+// dialing without one would only be refused.
+func (c *Client) tokenFailedLocked(err error) {
+	c.endConnLocked(protocol.CloseNormal, "")
+	c.lastErr = err
+	if c.stopped {
+		c.setStatusLocked(StatusDisconnected)
+		return
+	}
+	c.setStatusLocked(StatusError)
+}
+
 // tokenSafe reports whether a token can travel as a subprotocol, which
 // allows only HTTP token characters.
 func tokenSafe(tok string) bool {
@@ -313,21 +351,23 @@ func tokenSafe(tok string) bool {
 	return true
 }
 
-func (c *Client) subprotocols() []string {
+func (c *Client) subprotocols(token string) []string {
 	p := append([]string(nil), c.cfg.Protocols...)
-	if c.cfg.AuthToken != "" && tokenSafe(c.cfg.AuthToken) {
-		p = append(p, protocol.BearerPrefix+c.cfg.AuthToken)
+	if token != "" && tokenSafe(token) {
+		p = append(p, protocol.BearerPrefix+token)
 	}
 	return p
 }
 
-func (c *Client) dialURL() string {
-	if c.cfg.AuthToken == "" || tokenSafe(c.cfg.AuthToken) {
-		return c.cfg.URL
+// dialURL carries token as the query parameter "token" when it cannot
+// travel as a subprotocol.
+func dialURL(raw, token string) string {
+	if token == "" || tokenSafe(token) {
+		return raw
 	}
-	u, _ := url.Parse(c.cfg.URL) // validated by New
+	u, _ := url.Parse(raw) // validated by New
 	q := u.Query()
-	q.Set("token", c.cfg.AuthToken)
+	q.Set("token", token)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -353,6 +393,7 @@ func (c *Client) connectedLocked(conn Conn) {
 		defer c.mu.Unlock()
 		if gen == c.gen {
 			c.attempts = 0
+			c.refreshed = false
 		}
 	})
 	c.schedulePingLocked()
@@ -366,7 +407,11 @@ func (c *Client) connectedLocked(conn Conn) {
 func (c *Client) lostLocked(err error) {
 	var ce *CloseError
 	closed := errors.As(err, &ce)
-	final := closed && protocol.IsFinal(ce.Code)
+	// A 4401 asks for a fresh token, which an app with a TokenFunc can
+	// give; once: a fresh token refused too will not do better.
+	refresh := closed && ce.Code == protocol.CloseUnauthorized && c.cfg.TokenFunc != nil &&
+		!c.refreshed && !c.cfg.DisableReconnect
+	final := closed && protocol.IsFinal(ce.Code) && !refresh
 	if closed && ce.Code == protocol.CloseMessageTooBig {
 		c.dropCutFrameLocked()
 	}
@@ -379,6 +424,9 @@ func (c *Client) lostLocked(err error) {
 	switch {
 	case c.stopped:
 		c.setStatusLocked(StatusDisconnected)
+	case refresh:
+		c.refreshed = true
+		c.startDialLocked(StatusReconnecting)
 	case final:
 		c.setStatusLocked(StatusError)
 	case c.cfg.DisableReconnect:

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -23,6 +24,15 @@ type Config struct {
 	// AuthToken is sent as the subprotocol "bearer.<token>", or as the query
 	// parameter "token" when it holds characters a subprotocol cannot.
 	AuthToken string
+	// TokenFunc, when set, is asked for the token before every dial, in
+	// place of AuthToken, so that each connection carries a fresh one: the
+	// client asks the app, which refreshes it as it sees fit. ctx ends
+	// after DialTimeout. An error ends the connecting with StatusError and
+	// that error. A 4401 close (the token expired, or was refused) is then
+	// not final: the client asks for a token again and reconnects at once,
+	// once; a second 4401 before the new connection has been up for
+	// StableAfter is final.
+	TokenFunc func(ctx context.Context) (string, error)
 
 	// DisableReconnect turns off automatic reconnection (the spec's
 	// autoReconnect: false). Default is to reconnect.
