@@ -15,7 +15,14 @@ func Handler(token string) *app.Handler {
 		ShortName:   "Realtime",
 		Title:       "Realtime workbench",
 		Description: "Realtime primitives in Go and WebAssembly: WebSocket, SSE, presence, notifications, live feeds, query status.",
-		Styles:      []string{"/web/realtime.css"},
-		Env:         env,
+		// Icons of our own: go-app's default ones are on another origin,
+		// which the server's Content-Security-Policy refuses.
+		Icon: app.Icon{
+			Default: "/web/icon.png",
+			Large:   "/web/icon.png",
+			SVG:     "/web/icon.svg",
+		},
+		Styles: []string{"/web/realtime.css"},
+		Env:    env,
 	}
 }
