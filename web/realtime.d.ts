@@ -99,7 +99,7 @@ export interface Realtime {
   /** Counts the open objects by kind, and the channels subscribed to: for tests and diagnostics. */
   stats(): RealtimeStats;
 
-  /** Closes everything and stops realtime.wasm; a later loadRealtime starts it again. */
+  /** Closes everything and releases the module's functions; every later call throws (code "shutdown"). A later loadRealtime starts a fresh runtime. */
   shutdown(): void;
 }
 
