@@ -52,6 +52,19 @@ type page struct {
 	path, title, summary string
 }
 
+// embedPage is the plain HTML demo of the JavaScript module: a page of the
+// server, not of this app.
+var embedPage = page{"/embed", "JavaScript module", "The same primitives from a plain page with no go-app: realtime.js loads realtime.wasm and returns a typed API."}
+
+// fullLoad follows a link with a page load: go-app would look for the path
+// among its own routes.
+func fullLoad(path string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		e.PreventDefault()
+		app.Window().Get("location").Set("href", path)
+	}
+}
+
 var pages = []page{
 	{"/websocket", "WebSocket", "A live connection: status, echo, pub/sub between tabs, offline queue, reconnect with backoff."},
 	{"/sse", "Server-Sent Events", "A ticker and a streaming answer that resume after a drop with no event lost or repeated."},
@@ -99,6 +112,10 @@ func (p *IndexPage) Render() app.UI {
 					app.P().Text(p.summary),
 				)
 			}),
+			app.A().ID("embed-card").Class("rt-card").Href(embedPage.path).OnClick(fullLoad(embedPage.path)).Body(
+				app.H2().Text(embedPage.title),
+				app.P().Text(embedPage.summary),
+			),
 		),
 	)
 }
