@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/matih-ai/realtime/wasm/notify"
 	"github.com/matih-ai/realtime/wasm/presence"
@@ -24,6 +25,11 @@ func (c *client) handleFrame(frame []byte) {
 		env, err := protocol.Decode(line)
 		if !c.admit(env.Ref) {
 			continue
+		}
+		if err == nil && !utf8.Valid(line) {
+			// Data is passed on as sent, and a browser fails the whole
+			// connection on a text frame that is not UTF-8.
+			err = fmt.Errorf("%w: not valid UTF-8", protocol.ErrMalformed)
 		}
 		if err != nil {
 			c.reply(protocol.NewError("", protocol.CodeBadFrame, err.Error()))
