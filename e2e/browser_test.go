@@ -6,9 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/matih-ai/realtime/components/demo"
+	"github.com/matih-ai/realtime/internal/webtest"
 	"github.com/matih-ai/realtime/server"
 )
 
@@ -33,95 +32,17 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	webDir = filepath.Join(tmp, "web")
-	chromePath, setupErr = findChrome()
+	chromePath, setupErr = webtest.FindChrome()
 	if setupErr == nil {
-		setupErr = buildWeb(webDir)
+		setupErr = webtest.BuildWeb(webDir)
+	}
+	if setupErr == nil {
+		// A quick brotli: the tests only need the server to send one.
+		setupErr = webtest.Precompress(5, filepath.Join(webDir, "realtime.wasm"))
 	}
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)
-}
-
-func findChrome() (string, error) {
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no Chromium found (install Debian's chromium package or set CHROME_PATH)")
-}
-
-// buildWeb builds app.wasm and realtime.wasm next to a copy of the
-// repository's web/ files, so the test runs what `make run` serves.
-func buildWeb(dir string) error {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return fmt.Errorf("failed to find the module root: %w", err)
-	}
-	root := strings.TrimSpace(string(out))
-	if err := copyWebSources(filepath.Join(root, "web"), dir); err != nil {
-		return err
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return fmt.Errorf("failed to find GOROOT: %w", err)
-	}
-	wasmExec, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), wasmExec, 0o644); err != nil {
-		return err
-	}
-	for _, c := range [][]string{
-		{"build", "-o", filepath.Join(dir, "app.wasm"), "./wasm/cmd/app"},
-		// As `make build` does, for the sizes to be those served.
-		{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "realtime.wasm"), "./wasm/cmd/module"},
-	} {
-		cmd := exec.Command("go", c...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("failed to %s: %w\n%s", strings.Join(c, " "), err, out)
-		}
-	}
-	// A quick brotli: the browser test only needs the server to send one.
-	cmd := exec.Command("go", "run", "./server/cmd/precompress", "-quality", "5", filepath.Join(dir, "realtime.wasm"))
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to precompress realtime.wasm: %w\n%s", err, out)
-	}
-	return nil
-}
-
-// copyWebSources copies the files of web/ but what the build makes (wasm
-// files, their compressed copies, Go's wasm_exec.js): buildWeb makes them
-// afresh, and a stale copy must not be served.
-func copyWebSources(src, dir string) error {
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", src, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || name == "wasm_exec.js" || strings.Contains(name, ".wasm") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // needBrowser skips a test that cannot run here, or fails it under CI.
@@ -230,17 +151,7 @@ func (d *demoServer) stop() {
 // newBrowser starts headless Chromium with a fresh profile and returns a tab.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromePath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), webtest.AllocatorOptions(chromePath, t.TempDir())...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(func() {
 		cancelCtx()

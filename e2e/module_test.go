@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/matih-ai/realtime/internal/webtest"
 	"github.com/matih-ai/realtime/server"
 )
 
@@ -25,11 +26,7 @@ import (
 // value; an exception fails the test.
 func evalJS[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", js, err)
-	}
-	return v
+	return webtest.Eval[T](t, ctx, js)
 }
 
 // publish sends data to channel from the server.
