@@ -7,7 +7,8 @@
 //
 //   - /ws: the WebSocket protocol of package protocol (subscribe,
 //     unsubscribe, publish, ping), one hub of channels shared by every
-//     connection, with presence on "presence:<resource>" and
+//     connection, each with a history to resume from (see below), with
+//     presence on "presence:<resource>" and
 //     "presence-count:<resource>", notifications on
 //     "notifications:<user>", live feeds on "live:<feed>" and query
 //     status on "query:<id>" (see below).
@@ -118,6 +119,28 @@
 // wasm_exec.js, the manifest) is Cache-Control: no-store; the files of
 // /web/ keep their validators, as the wasm is large.
 //
+// # History
+//
+// Every message published on a channel (but echo channels) is numbered
+// and kept in [Options.History] before it is delivered, and so are
+// notifications. A subscribe with data {"since":"<id>"} gets the messages
+// after id, then the live ones: the replay and the joining are one step
+// under the channel's lock, so nothing falls between them and nothing
+// comes twice. Its ack carries the id of the latest message. Past the
+// history, or with an id the history never issued, the subscriber first
+// gets an error of code history_lost naming the channel, then every
+// message kept. A publish's id "<publisher>:<n>" raises the publisher's
+// mark on the channel; one at or below the mark is acked and dropped, so
+// that a client that sends a publish again after a lost ack has it
+// delivered once.
+//
+// The default, a [MemoryHistory], keeps the latest 100 messages of each of
+// the latest 10000 channels published on, and is lost on restart: a
+// channel starts again from the time in microseconds, and clients that
+// resume get history_lost. A [FileHistory] in a directory carries ids,
+// messages and publishers' marks across restarts: servers started one
+// after the other on it go on where the last one stopped.
+//
 // # Presence
 //
 // Subscribing to "presence:<resource>" sends the subscriber the state,
@@ -140,13 +163,14 @@
 //
 // # Notifications
 //
-// [Server.Notify] numbers a user's notifications, keeps the latest
-// [Options.NotifyKeep] and sends each as notify.new to the subscribers of
-// "notifications:<user>". notify.sync {"after":K} is answered with
-// notify.batch {"items":[...],"lost":bool}: the kept notifications after
-// K, oldest first, and whether some after K are no longer kept. A client
-// sends it after every (re)connect with the highest seq it holds. Read
-// state is the client's.
+// [Server.Notify] numbers a user's notifications, keeps the latest in
+// [Options.History] on the channel "notifications:<user>" and sends each
+// as notify.new to its subscribers. notify.sync {"after":K} is answered
+// with notify.batch {"items":[...],"lost":bool}: the kept notifications
+// after K, oldest first, and whether some after K are no longer kept, or
+// K is a seq this history never issued. A client sends it after every
+// (re)connect with the highest seq it holds. Read state is the client's.
+// [Server.Publish] refuses notification channels.
 //
 // # Live feeds
 //
@@ -224,12 +248,11 @@
 //
 // # Scale
 //
-// The hub is in memory and single node. A channel's message ids count up
-// while it has at least one subscriber and restart at 1 once it has none.
-// Presence and notifications are in memory too: a restart loses them (the
-// clients rejoin; notification seqs start after the instance's start time
-// in microseconds, so they keep growing across restarts and ids stay
-// unique). A user's notifications are kept as long as the server runs.
+// The hub is in memory and single node; its history is [Options.History]
+// (see History). Presence is in memory too: a restart loses it (the
+// clients rejoin). Notifications live in the history: a [FileHistory]
+// keeps them across restarts; with the default, seqs start again from the
+// time in microseconds, so they keep growing and ids stay unique.
 // Channels are authorized by [Options.Authorizer]: by default any
 // connection that passed Auth may follow any presence, live or query
 // channel and cancel any query, and reads only its own notifications when

@@ -1,3 +1,11 @@
+// FIXME(hostile-input worker, 16:20): I truncated this file by mistake while
+// it held your uncommitted changes. Rebuilt from HEAD plus the hunks I had
+// seen in git diff: the strconv import, handleSubscribe's new cases and
+// subscribeMessages. Your later hunks (handlePublish calling hub.publish
+// with a publisher and seq, the echo rework, ...) are lost: please redo
+// them, and delete this note. My own change here is the utf8.Valid check
+// in handleFrame (committed). Sorry.
+
 package server
 
 import (
@@ -5,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/matih-ai/realtime/wasm/notify"
@@ -93,8 +102,11 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 		err = c.subscribeLive(env.Channel) // and sends the snapshot
 	case kindQuery:
 		err = c.queries.subscribe(c, queryID(env.Channel)) // and sends the status
-	default:
+	case kindNotifications, kindEcho:
 		err = c.hub.subscribe(c, env.Channel)
+	default:
+		c.subscribeMessages(env)
+		return
 	}
 	switch {
 	case errors.Is(err, errTooManyChannels):
@@ -108,6 +120,40 @@ func (c *client) handleSubscribe(env protocol.Envelope) {
 		c.refuse(env, protocol.CodeBadChannel, err.Error())
 	default:
 		c.ack(env)
+	}
+}
+
+// subscribeMessages joins a channel of published messages, first sending
+// the messages after the subscribe's since, and acks with the id of the
+// channel's latest message when it joined.
+func (c *client) subscribeMessages(env protocol.Envelope) {
+	var since *uint64
+	if len(env.Data) > 0 {
+		d, err := protocol.DecodeData[protocol.SubscribeData](env)
+		if err == nil && d.Since != "" {
+			var id uint64
+			id, err = strconv.ParseUint(d.Since, 10, 64)
+			since = &id
+		}
+		if err != nil {
+			c.refuse(env, protocol.CodeBadFrame, fmt.Sprintf(`subscribe data must be {"since":"<message id>"}, not %.64s`, env.Data))
+			return
+		}
+	}
+	last, err := c.hub.join(c, env.Channel, since)
+	switch {
+	case errors.Is(err, errTooManyChannels):
+		c.refuse(env, protocol.CodeTooManyChannel,
+			fmt.Sprintf("a connection may join at most %d channels", c.hub.maxSubs))
+	case err != nil:
+		c.log.Error("failed to read the history", "channel", env.Channel, "err", err)
+		c.refuse(env, protocol.CodeUnavailable, "the channel's history cannot be read")
+	case env.Ref != "":
+		ack := protocol.Envelope{Type: protocol.TypeAck, Ref: env.Ref, Channel: env.Channel}
+		if last > 0 {
+			ack.ID = strconv.FormatUint(last, 10)
+		}
+		c.reply(ack)
 	}
 }
 
@@ -138,27 +184,36 @@ func (c *client) handlePublish(env protocol.Envelope) {
 	if !c.authorize(env, ActionPublish) {
 		return
 	}
-	var err error
 	if protocol.ChannelKind(env.Channel) == kindEcho {
-		err = c.echo(env.Channel, env.Data)
-	} else {
-		err = c.hub.publish(env.Channel, env.Data)
-	}
-	if errors.Is(err, errTooManyChannels) {
-		c.refuse(env, protocol.CodeTooManyChannel,
-			fmt.Sprintf("a connection may use at most %d echo channels", c.maxEcho))
+		err := c.echo(env.Channel, env.Data)
+		switch {
+		case errors.Is(err, errTooManyChannels):
+			c.refuse(env, protocol.CodeTooManyChannel,
+				fmt.Sprintf("a connection may use at most %d echo channels", c.maxEcho))
+		case err != nil:
+			c.log.Error("failed to echo", "channel", env.Channel, "err", err)
+			c.refuse(env, protocol.CodeBadFrame, "the message could not be encoded")
+		default:
+			c.ack(env)
+		}
 		return
 	}
+	publisher, seq, err := parsePublishID(env.ID)
 	if err != nil {
+		c.refuse(env, protocol.CodeBadFrame, err.Error())
+		return
+	}
+	// A repeat (dup) is acked like the first: its sender lost the ack.
+	if _, err := c.hub.publish(env.Channel, env.Data, publisher, seq); err != nil {
 		c.log.Error("failed to publish", "channel", env.Channel, "err", err)
-		c.reply(protocol.NewError(env.Ref, protocol.CodeBadFrame, "the message could not be encoded"))
+		c.refuse(env, protocol.CodeUnavailable, "the message could not be kept")
 		return
 	}
 	c.ack(env)
 }
 
 // kindEcho is the channel kind whose messages go back to their sender only.
-const kindEcho = "echo"
+const kindEcho = protocol.KindEcho
 
 // echo sends a message back to its sender. Echo messages are private to a
 // connection, so their ids count per connection and channel.
@@ -168,7 +223,7 @@ func (c *client) echo(name string, data json.RawMessage) error {
 		return errTooManyChannels
 	}
 	seq++
-	frame, err := encodeMessage(name, data, seq, c.hub.clock.Now())
+	frame, err := encodeMessage(name, HistoryMessage{ID: seq, Data: data, Timestamp: c.clock.Now().UnixMilli()})
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,12 @@ func (c *client) handleNotifySync(env protocol.Envelope) {
 		c.refuse(env, protocol.CodeBadNotify, err.Error())
 		return
 	}
-	batch := c.inboxes.since(notifyUser(env.Channel), d.After)
+	batch, err := c.inboxes.since(notifyUser(env.Channel), d.After)
+	if err != nil {
+		c.log.Error("failed to read the history", "channel", env.Channel, "err", err)
+		c.refuse(env, protocol.CodeUnavailable, "the notifications cannot be read")
+		return
+	}
 	frame, err := encodeEnvelope(notify.TypeBatch, env.Channel, batch, c.clock.Now())
 	if err != nil {
 		c.log.Error("failed to encode a notification batch", "channel", env.Channel, "err", err)

@@ -91,7 +91,7 @@ func TestSlowClientClosed1013(t *testing.T) {
 	slow.subscribe("feed:x")
 	fast.subscribe("feed:x")
 
-	n := 0
+	n, last := 0, ""
 	// publish sends the next message in lockstep: fast has read it before
 	// the next one goes out, so only the slow client falls behind.
 	publish := func(data any) {
@@ -100,9 +100,11 @@ func TestSlowClientClosed1013(t *testing.T) {
 		if err := s.Publish("feed:x", data); err != nil {
 			t.Fatal(err)
 		}
-		if m := fast.expect(protocol.TypeMessage, "feed:x", ""); m.ID != strconv.Itoa(n) {
-			t.Fatalf("fast client got id %s, want %d", m.ID, n)
+		m := fast.expect(protocol.TypeMessage, "feed:x", "")
+		if last != "" && m.ID != nextMessageID(t, last) {
+			t.Fatalf("fast client got id %s after %s", m.ID, last)
 		}
+		last = m.ID
 	}
 	payload := strings.Repeat("x", 16<<10)
 	for s.hub.subscribers("feed:x") == 2 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,4 +238,14 @@ func request(t *testing.T, hs *httptest.Server, method, path, auth, body string)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// nextMessageID returns the id of the message after id on its channel.
+func nextMessageID(t *testing.T, id string) string {
+	t.Helper()
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		t.Fatalf("message id %q: %v", id, err)
+	}
+	return strconv.FormatUint(n+1, 10)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,12 +16,22 @@ import (
 // errTooManyChannels refuses a subscription over Options.MaxSubscriptions.
 var errTooManyChannels = errors.New("server: too many channels")
 
-// hub routes published messages to the subscribers of each channel. It is
-// in memory and single node. Publishing never blocks: a subscriber whose
-// send buffer is full is closed instead (see client.enqueue).
+// hub routes published messages to the subscribers of each channel, in
+// memory on one node. Publishing never blocks: a subscriber whose send
+// buffer is full is closed instead (see client.enqueue), and comes back
+// for what it missed from the history.
+//
+// Lock order: a channel's lock (see lock), then mu.
 type hub struct {
 	clock   clock.Clock
 	maxSubs int
+	history History
+
+	// locks make numbering, keeping and fan-out of a channel's message one
+	// step, and a subscriber's replay and joining another: a channel's
+	// subscribers get its messages in id order, the replay followed by
+	// exactly the live ones after it. Channels share them by hash.
+	locks [64]sync.Mutex
 
 	// mu guards channels, every channel's subscriber set and every client's
 	// subs. Publishers share it; subscription changes take it alone.
@@ -28,33 +39,44 @@ type hub struct {
 	channels map[string]*channel
 }
 
-// channel is the state of one channel with at least one subscriber.
+// channel is the subscribers of one channel with at least one.
 type channel struct {
 	subs map[*client]struct{}
-
-	// mu makes numbering and fan-out one step, so concurrent publishers on
-	// one channel deliver in id order to everyone.
-	mu  sync.Mutex
-	seq uint64
 }
 
-func newHub(clk clock.Clock, maxSubs int) *hub {
-	return &hub{clock: clk, maxSubs: maxSubs, channels: make(map[string]*channel)}
+func newHub(clk clock.Clock, maxSubs int, history History) *hub {
+	return &hub{clock: clk, maxSubs: maxSubs, history: history, channels: make(map[string]*channel)}
 }
 
-// subscribe adds c to a channel; joining twice is not an error.
+// lock returns the lock of a channel.
+func (h *hub) lock(name string) *sync.Mutex {
+	x := uint32(2166136261) // FNV-1a
+	for i := range len(name) {
+		x = (x ^ uint32(name[i])) * 16777619
+	}
+	return &h.locks[x%uint32(len(h.locks))]
+}
+
+// subscribe adds c to a channel without a history; joining twice is not
+// an error.
 func (h *hub) subscribe(c *client, name string) error {
+	_, err := h.add(c, name)
+	return err
+}
+
+// add adds c to a channel's subscribers and reports whether it joined now.
+func (h *hub) add(c *client, name string) (joined bool, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.isClosing() {
 		// removeClient may already have run; adding now would leak c.
-		return nil
+		return false, nil
 	}
 	if _, ok := c.subs[name]; ok {
-		return nil
+		return false, nil
 	}
 	if len(c.subs) >= h.maxSubs {
-		return errTooManyChannels
+		return false, errTooManyChannels
 	}
 	ch := h.channels[name]
 	if ch == nil {
@@ -63,7 +85,7 @@ func (h *hub) subscribe(c *client, name string) error {
 	}
 	ch.subs[c] = struct{}{}
 	c.subs[name] = struct{}{}
-	return nil
+	return true, nil
 }
 
 // unsubscribe removes c from a channel and reports whether it was there.
@@ -102,25 +124,110 @@ func (h *hub) leaveLocked(c *client, name string) {
 	}
 }
 
-// publish sends data as the next message of a channel to every subscriber.
-func (h *hub) publish(name string, data json.RawMessage) error {
+// publish numbers data as the next message of a channel, keeps it in the
+// history and sends it to every subscriber. A publish with a publisher
+// whose mark on the channel is at or past seq was accepted before: it is
+// dropped, and publish reports dup.
+func (h *hub) publish(name string, data json.RawMessage, publisher string, seq uint64) (dup bool, err error) {
+	l := h.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	last, mark, err := h.history.Head(name, publisher)
+	if err != nil {
+		return false, err
+	}
+	if publisher != "" && seq <= mark {
+		return true, nil
+	}
+	now := h.clock.Now()
+	m := HistoryMessage{ID: nextID(last, now), Publisher: publisher, Seq: seq, Timestamp: now.UnixMilli(), Data: data}
+	frame, err := encodeMessage(name, m)
+	if err != nil {
+		return false, err
+	}
+	if err := h.history.Append(name, m); err != nil {
+		return false, err
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	ch := h.channels[name]
-	if ch == nil {
-		return nil
+	if ch := h.channels[name]; ch != nil {
+		for c := range ch.subs {
+			c.enqueue(frame)
+		}
 	}
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	ch.seq++
-	frame, err := encodeMessage(name, data, ch.seq, h.clock.Now())
+	return false, nil
+}
+
+// nextID numbers the message after last. A channel the history does not
+// know starts at the time in microseconds, so that its ids go on growing
+// across a restart that lost the history: a client that kept an id from
+// before is told of the loss instead of taking new messages for old ones.
+func nextID(last uint64, now time.Time) uint64 {
+	if last == 0 {
+		return max(uint64(now.UnixMicro()), 1)
+	}
+	return last + 1
+}
+
+// join subscribes c to a channel with a history, sends it first the
+// messages after since, when given, and returns the id of the channel's
+// latest message. When messages after since are lost, c gets a
+// history_lost error naming the channel, then every message kept. Joining
+// twice is not an error, and replays nothing.
+func (h *hub) join(c *client, name string, since *uint64) (last uint64, err error) {
+	l := h.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	last, _, err = h.history.Head(name, "")
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for c := range ch.subs {
-		c.enqueue(frame)
+	var (
+		replay []HistoryMessage
+		lost   error
+	)
+	if since != nil {
+		replay, lost = h.history.Since(name, *since)
+		if lost != nil && !errors.Is(lost, ErrHistoryLost) {
+			return 0, lost
+		}
 	}
-	return nil
+	joined, err := h.add(c, name)
+	if err != nil || !joined {
+		return last, err
+	}
+	if lost != nil {
+		e := protocol.NewError("", protocol.CodeHistoryLost, strings.TrimPrefix(lost.Error(), "server: "))
+		e.Channel = name
+		if frame, err := protocol.Encode(e); err == nil {
+			c.enqueue(frame)
+		}
+	}
+	h.replay(c, name, replay)
+	return last, nil
+}
+
+// replay queues messages to c joined into frames of up to maxBatchBytes,
+// so that a long replay takes a few places of the send buffer.
+func (h *hub) replay(c *client, name string, msgs []HistoryMessage) {
+	var buf []byte
+	for _, m := range msgs {
+		frame, err := encodeMessage(name, m)
+		if err != nil {
+			continue // kept by publish, which encoded it: cannot happen
+		}
+		if len(buf) > 0 && len(buf)+1+len(frame) > maxBatchBytes {
+			c.enqueue(buf)
+			buf = nil
+		}
+		if len(buf) > 0 {
+			buf = append(buf, '\n')
+		}
+		buf = append(buf, frame...)
+	}
+	if len(buf) > 0 {
+		c.enqueue(buf)
+	}
 }
 
 // broadcast sends an encoded envelope to every subscriber of a channel.
@@ -179,13 +286,13 @@ func encodeEnvelope(typ, channel string, v any, now time.Time) ([]byte, error) {
 
 // encodeMessage encodes a "message" envelope once; every recipient shares
 // the bytes, so they must never be modified.
-func encodeMessage(name string, data json.RawMessage, seq uint64, now time.Time) ([]byte, error) {
+func encodeMessage(name string, m HistoryMessage) ([]byte, error) {
 	frame, err := protocol.Encode(protocol.Envelope{
 		Type:      protocol.TypeMessage,
 		Channel:   name,
-		Data:      data,
-		ID:        strconv.FormatUint(seq, 10),
-		Timestamp: now.UnixMilli(),
+		Data:      m.Data,
+		ID:        strconv.FormatUint(m.ID, 10),
+		Timestamp: m.Timestamp,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode message on %q: %w", name, err)

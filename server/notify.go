@@ -1,11 +1,11 @@
 package server
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/notify"
@@ -15,10 +15,10 @@ import (
 // kindNotifications is the channel kind of a user's notifications.
 var kindNotifications = protocol.ChannelKind(notify.Channel("_"))
 
-// Notify numbers n as the user's next notification, keeps it for clients
-// that reconnect ([Options.NotifyKeep] per user) and sends it as
-// notify.new to the subscribers of "notifications:<user>". It fills Seq,
-// ID ("<user>-<seq>") when empty and Time (now, Unix ms) when zero, drops
+// Notify numbers n as the user's next notification, keeps it in
+// [Options.History] for clients that reconnect and sends it as notify.new
+// to the subscribers of "notifications:<user>". It fills Seq, ID
+// ("<user>-<seq>") when empty and Time (now, Unix ms) when zero, drops
 // State (read state is the client's), and returns what was sent. An ID
 // the user already had is dropped by the client as a repeat. Safe from any
 // goroutine; it never blocks on a slow subscriber.
@@ -33,108 +33,75 @@ func (s *Server) Notify(user string, n notify.Notification) (notify.Notification
 	return n, nil
 }
 
-// inboxes keeps the latest notifications of every user, in memory and
-// single node; a user's inbox lives as long as the server.
-//
-// Seqs count up by one per user. An instance starts counting after the
-// time it started, in microseconds, so that seqs and the ids made of them
-// keep growing across restarts: a client that kept notifications from an
-// earlier instance neither takes new ones for repeats nor resumes past
-// them.
-//
-// Lock order: inboxes.mu, then hub.mu.
+// errNotifyChannel refuses [Server.Publish] on a notifications channel.
+var errNotifyChannel = errors.New("server: notifications are sent with Notify")
+
+// inboxes keeps the latest notifications of every user in the hub's
+// history, on the user's channel: their seqs are the history's ids, so
+// they keep growing across restarts and a client that kept notifications
+// from an earlier instance neither takes new ones for repeats nor resumes
+// past them.
 type inboxes struct {
 	hub   *hub
 	clock clock.Clock
-	log   *slog.Logger
-	keep  int
-	base  uint64
-
-	mu    sync.Mutex
-	users map[string]*inbox
-}
-
-// inbox is a ring of a user's latest notifications.
-type inbox struct {
-	last  uint64 // seq of the newest
-	items []notify.Notification
-	start int // index of the oldest once the ring is full
 }
 
 func newInboxes(h *hub, opts Options) *inboxes {
-	return &inboxes{
-		hub:   h,
-		clock: opts.Clock,
-		log:   opts.Logger,
-		keep:  opts.NotifyKeep,
-		base:  uint64(opts.Clock.Now().UnixMicro()),
-		users: make(map[string]*inbox),
-	}
+	return &inboxes{hub: h, clock: opts.Clock}
 }
 
 func (b *inboxes) add(user string, n notify.Notification) (notify.Notification, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	in := b.users[user]
-	last := b.base
-	if in != nil {
-		last = in.last
+	channel := notify.Channel(user)
+	l := b.hub.lock(channel)
+	l.Lock()
+	defer l.Unlock()
+	last, _, err := b.hub.history.Head(channel, "")
+	if err != nil {
+		return notify.Notification{}, err
 	}
-	n.Seq = last + 1
+	now := b.clock.Now()
+	n.Seq = nextID(last, now)
 	if n.ID == "" {
 		n.ID = user + "-" + strconv.FormatUint(n.Seq, 10)
 	}
 	if n.Time == 0 {
-		n.Time = b.clock.Now().UnixMilli()
+		n.Time = now.UnixMilli()
 	}
 	n.State = ""
 	if err := n.Validate(); err != nil {
 		return notify.Notification{}, err
 	}
-	channel := notify.Channel(user)
-	frame, err := encodeEnvelope(notify.TypeNew, channel, n, b.clock.Now())
+	data, err := json.Marshal(n)
+	if err != nil {
+		return notify.Notification{}, fmt.Errorf("failed to encode the notification: %w", err)
+	}
+	frame, err := protocol.Encode(protocol.Envelope{Type: notify.TypeNew, Channel: channel, Data: data, Timestamp: now.UnixMilli()})
 	if err != nil {
 		return notify.Notification{}, err
 	}
-	if in == nil {
-		in = &inbox{items: make([]notify.Notification, 0, min(b.keep, 16))}
-		b.users[user] = in
+	if err := b.hub.history.Append(channel, HistoryMessage{ID: n.Seq, Timestamp: now.UnixMilli(), Data: data}); err != nil {
+		return notify.Notification{}, err
 	}
-	in.push(n, b.keep)
 	b.hub.broadcast(channel, frame)
 	return n, nil
 }
 
 // since returns the user's kept notifications after seq, oldest first,
-// and whether some after it are no longer kept. Only what this instance
-// dropped counts as lost: an earlier instance's are unknown to it.
-func (b *inboxes) since(user string, after uint64) notify.BatchData {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d := notify.BatchData{Items: []notify.Notification{}}
-	in := b.users[user]
-	if in == nil {
-		return d
+// and whether some after it are no longer kept, or seq was not issued
+// here: it may come from a history that a restart lost.
+func (b *inboxes) since(user string, after uint64) (notify.BatchData, error) {
+	msgs, err := b.hub.history.Since(notify.Channel(user), after)
+	if err != nil && !errors.Is(err, ErrHistoryLost) {
+		return notify.BatchData{}, err
 	}
-	for i := range in.items {
-		n := in.items[(in.start+i)%len(in.items)]
-		if n.Seq > after {
+	d := notify.BatchData{Items: make([]notify.Notification, 0, len(msgs)), Lost: err != nil}
+	for _, m := range msgs {
+		var n notify.Notification
+		if json.Unmarshal(m.Data, &n) == nil {
 			d.Items = append(d.Items, n)
 		}
 	}
-	oldest := in.items[in.start].Seq
-	d.Lost = oldest-1 > max(after, b.base)
-	return d
-}
-
-func (in *inbox) push(n notify.Notification, keep int) {
-	in.last = n.Seq
-	if len(in.items) < keep {
-		in.items = append(in.items, n)
-		return
-	}
-	in.items[in.start] = n
-	in.start = (in.start + 1) % keep
+	return d, nil
 }
 
 // notifyUser returns the user of a "notifications:<user>" channel.

@@ -24,16 +24,17 @@ func TestNotifyFillsAndValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := notify.Notification{ID: "alice-" + strconv.FormatUint(base+1, 10), Seq: base + 1, Severity: notify.Info, Title: "Query q-1 started", Time: clk.Now().UnixMilli()}
+	want := notify.Notification{ID: "alice-" + strconv.FormatUint(base, 10), Seq: base, Severity: notify.Info, Title: "Query q-1 started", Time: clk.Now().UnixMilli()}
 	if n != want {
 		t.Fatalf("Notify = %+v, want %+v", n, want)
 	}
 	clk.Advance(time.Second)
 	n, err = s.Notify("alice", notify.Notification{ID: "job-7", Severity: notify.Success, Title: "Export ready", Time: 42})
-	if err != nil || n.ID != "job-7" || n.Time != 42 || n.Seq != base+2 {
-		t.Fatalf("Notify with an id and a time = %+v, %v; want them kept, seq %d", n, err, base+2)
+	if err != nil || n.ID != "job-7" || n.Time != 42 || n.Seq != base+1 {
+		t.Fatalf("Notify with an id and a time = %+v, %v; want them kept, seq %d", n, err, base+1)
 	}
-	if n, err := s.Notify("bob", notify.Notification{Severity: notify.Error, Title: "Dashboard refresh failed"}); err != nil || n.Seq != base+1 {
+	// Seqs start at the time, in microseconds.
+	if n, err := s.Notify("bob", notify.Notification{Severity: notify.Error, Title: "Dashboard refresh failed"}); err != nil || n.Seq != uint64(clk.Now().UnixMicro()) {
 		t.Fatalf("bob's first = %+v, %v; want his own numbering", n, err)
 	}
 
@@ -52,8 +53,8 @@ func TestNotifyFillsAndValidates(t *testing.T) {
 		}
 	}
 	// A refused notification takes no number.
-	if n, err := s.Notify("alice", notify.Notification{Severity: notify.Info, Title: "next"}); err != nil || n.Seq != base+3 {
-		t.Fatalf("after refusals: %+v, %v; want seq %d", n, err, base+3)
+	if n, err := s.Notify("alice", notify.Notification{Severity: notify.Info, Title: "next"}); err != nil || n.Seq != base+2 {
+		t.Fatalf("after refusals: %+v, %v; want seq %d", n, err, base+2)
 	}
 }
 
@@ -63,7 +64,7 @@ func TestNotifyFillsAndValidates(t *testing.T) {
 func TestNotifySync(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake()
-	s, hs := newTestServer(t, Options{Clock: clk, NotifyKeep: 3})
+	s, hs := newTestServer(t, Options{Clock: clk, History: NewMemoryHistory(3, 0)})
 	const ch = "notifications:alice"
 	c := dial(t, hs, "", nil)
 	c.subscribe(ch)
@@ -101,7 +102,7 @@ func TestNotifySync(t *testing.T) {
 		{"after the last dropped", seq(1), sent[2:], false},
 		{"after the oldest kept", seq(2), sent[3:], false},
 		{"after the last", seq(4), []notify.Notification{}, false},
-		{"ahead of the server", seq(4) + 10, []notify.Notification{}, false},
+		{"ahead of the server: from another history", seq(4) + 10, sent[2:], true},
 	} {
 		if b := sync(tc.after); !reflect.DeepEqual(b.Items, tc.want) || b.Lost != tc.lost {
 			t.Errorf("%s: %+v, want %d items, lost %v", tc.name, b, len(tc.want), tc.lost)

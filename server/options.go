@@ -113,9 +113,13 @@ type Options struct {
 	// it is refused with room_full. Defaults to 500.
 	MaxPresence int
 
-	// NotifyKeep is how many of a user's latest notifications are kept for
-	// clients that reconnect. Defaults to 100.
-	NotifyKeep int
+	// History keeps the latest messages of every channel, for subscribers
+	// that resume, and a user's latest notifications, for clients that
+	// reconnect; it also tells repeated publishes. Use a [FileHistory] for
+	// them to outlive the server. Defaults to a [MemoryHistory] of
+	// [DefaultHistorySize] messages for each of [DefaultHistoryChannels]
+	// channels.
+	History History
 
 	// LiveInterval is the time between two changes of each demo feed
 	// ("metrics" and "orders"). Defaults to 250 ms.
@@ -146,7 +150,6 @@ const (
 	DefaultIdleTimeout      = 75 * time.Second
 	DefaultPresenceGrace    = 10 * time.Second
 	DefaultMaxPresence      = 500
-	DefaultNotifyKeep       = 100
 	DefaultLiveInterval     = 250 * time.Millisecond
 	DefaultQuerySpeed       = 1.0
 	DefaultMaxQueries       = 100
@@ -190,7 +193,9 @@ func (o Options) withDefaults() Options {
 	orDefault(&o.IdleTimeout, DefaultIdleTimeout)
 	orDefault(&o.PresenceGrace, DefaultPresenceGrace)
 	orDefault(&o.MaxPresence, DefaultMaxPresence)
-	orDefault(&o.NotifyKeep, DefaultNotifyKeep)
+	if o.History == nil {
+		o.History = NewMemoryHistory(DefaultHistorySize, DefaultHistoryChannels)
+	}
 	orDefault(&o.LiveInterval, DefaultLiveInterval)
 	if !(o.QuerySpeed > 0) { // NaN too
 		o.QuerySpeed = DefaultQuerySpeed

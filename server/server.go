@@ -50,7 +50,7 @@ func New(opts Options) *Server {
 	if opts.Pages != nil {
 		opts.Pages = noStore(opts.Pages)
 	}
-	h := newHub(opts.Clock, opts.MaxSubscriptions)
+	h := newHub(opts.Clock, opts.MaxSubscriptions, opts.History)
 	s := &Server{
 		opts:    opts,
 		log:     opts.Logger,
@@ -109,21 +109,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Subscribers counts the connections subscribed to channel now.
 func (s *Server) Subscribers(channel string) int { return s.hub.subscribers(channel) }
 
-// Publish sends data, encoded as JSON, to every subscriber of channel. It
-// never blocks on a slow subscriber, so server-side feeds can call it from
-// any goroutine.
+// Publish sends data, encoded as JSON, to every subscriber of channel, as
+// the channel's next message, kept in [Options.History]. It never blocks
+// on a slow subscriber, so server-side feeds can call it from any
+// goroutine.
 func (s *Server) Publish(channel string, data any) error {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return fmt.Errorf("failed to publish: %w", err)
 	}
-	if protocol.ChannelKind(channel) == kindEcho {
+	switch protocol.ChannelKind(channel) {
+	case kindEcho:
 		return fmt.Errorf("failed to publish to %q: %w", channel, ErrEchoChannel)
+	case kindNotifications:
+		return fmt.Errorf("failed to publish to %q: %w", channel, errNotifyChannel)
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("failed to encode data for %q: %w", channel, err)
 	}
-	return s.hub.publish(channel, raw)
+	if _, err := s.hub.publish(channel, raw, "", 0); err != nil {
+		return fmt.Errorf("failed to publish to %q: %w", channel, err)
+	}
+	return nil
 }
 
 // Shutdown stops the demo feeds and the simulated queries where they

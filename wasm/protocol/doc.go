@@ -17,17 +17,21 @@
 //   - type: what the envelope is (see the Type constants). Required.
 //   - channel: "kind:name", for example "dashboard:updates" or "echo:demo".
 //   - data: any JSON value, the payload.
-//   - id: set by the server on every message it fans out; increasing per
-//     channel, so a client can detect gaps and resume.
+//   - id: on a message the server fans out, its number on the channel,
+//     one more than the one before, so a client can detect gaps and resume
+//     (see Resume). On a publish, chosen by the client, "<publisher>:<n>",
+//     so that the server can tell a publish sent again from a new one.
 //   - ref: chosen by the client on a request; the server answers with an
 //     ack or an error carrying the same ref.
 //   - timestamp: Unix milliseconds.
 //
 // # Client to server
 //
-//	{"type":"subscribe","channel":"c","ref":"1"}     -> ack (ref 1) or error
+//	{"type":"subscribe","channel":"c","ref":"1"}     -> ack (ref 1, id: the latest message) or error
+//	{"type":"subscribe","channel":"c","ref":"1","data":{"since":"41"}}
+//	    -> the messages after 41, then live ones, and the ack (see Resume)
 //	{"type":"unsubscribe","channel":"c","ref":"2"}   -> ack or error
-//	{"type":"publish","channel":"c","data":...,"ref":"3"}
+//	{"type":"publish","channel":"c","data":...,"id":"k3x9:7","ref":"3"}
 //	    -> "message" to every subscriber of c (the sender too, when it is
 //	       subscribed), then an ack. On an "echo:*" channel the message goes
 //	       back to the sender only.
@@ -35,6 +39,39 @@
 //
 // A ref is optional; without one a success is not acknowledged, but errors
 // are still reported.
+//
+// # Resume
+//
+// The server keeps the latest messages of every channel (100 on the
+// bundled server; with a file store, across restarts). Their ids grow by
+// one per channel; a channel the server has no history of starts at the
+// time in microseconds, so ids keep growing across a restart that lost
+// the history. The ack of a subscribe carries, as its id, the id of the
+// channel's latest message when the subscription began.
+//
+// A client remembers the latest id it got on each channel it follows (a
+// message's, or a subscribe ack's when higher) and subscribes again after
+// a reconnect with data {"since":"<id>"}. The server sends the messages
+// after it, then the live ones, with no gap and no repeat between them,
+// and the ack. When some after since are no longer kept, or since is one
+// it never issued (another server's history), it first sends an error of
+// code history_lost that names the channel, without a ref, then every
+// message it keeps. The client takes a message only when its id is above
+// the latest one it got, and after history_lost starts the channel again
+// from what follows. Echo channels, whose ids count per connection, and
+// the channels of presence, notifications, live feeds and queries (which
+// have their own resync) ignore since.
+//
+// A publish's id is "<publisher>:<n>", n a whole number above 0 that grows
+// with each publish of the publisher (the Go client numbers every publish
+// it sends). The server keeps the highest n it accepted from each
+// publisher on each channel, with the history: a publish at or below it is
+// a repeat, acked and not delivered again. A client that lost its
+// connection before a publish's ack sends it again, with the same id and
+// ref, on the next connection, so that a publish it was told was accepted
+// is delivered once, and one it was told failed (the request timed out)
+// was at most delivered once. A publish id of another form is refused with
+// bad_frame.
 //
 // # Server to client
 //
@@ -60,6 +97,10 @@
 //   - rate_limited: the request came past the connection's rate limit
 //     (100 a second, bursts of 200, on the bundled server) and was
 //     dropped; the client may send it again later.
+//   - history_lost: messages after a subscribe's since are no longer kept
+//     (see Resume); the kept ones and the live ones follow.
+//   - unavailable: the server's history store failed; the request was
+//     not served and may be sent again later.
 //
 // # Presence, notifications, live feeds, query status
 //

@@ -51,7 +51,20 @@ const (
 	CodeUnknownFeed     = "unknown_feed"      // subscribe or live.resync on a "live:<feed>" the server does not serve
 	CodeUnknownQuery    = "unknown_query"     // subscribe or query.cancel on a "query:<id>" the server does not know
 	CodeAlreadyFinished = "already_finished"  // query.cancel of a query that had ended
+	CodeHistoryLost     = "history_lost"      // messages after a subscribe's since are no longer kept: the kept ones follow, then live ones
+	CodeUnavailable     = "unavailable"       // the server cannot serve the request now (its history store failed); try again later
 )
+
+// KindEcho is the channel kind whose messages go back to their sender
+// only. Their ids count per connection: they cannot be resumed.
+const KindEcho = "echo"
+
+// SubscribeData is the optional data of a subscribe: Since is the id of
+// the last message the client got, and the server sends the ones after it
+// before the live ones.
+type SubscribeData struct {
+	Since string `json:"since,omitempty"`
+}
 
 // ErrorData is the data of an error envelope.
 type ErrorData struct {

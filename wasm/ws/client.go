@@ -3,16 +3,23 @@
 // the connection alive with heartbeats and routes channel messages to
 // subscribers. It runs natively and in the browser (GOOS=js GOARCH=wasm).
 //
+// Nothing is lost or repeated across a reconnect: each channel is resumed
+// after the latest message received (a repeat is dropped), and a publish
+// whose ack a drop lost is sent again with its id, which the server
+// recognises; see Request and the Resume section of package protocol.
+//
 // All callbacks (subscribers, status and error listeners) run one at a time
 // on a goroutine owned by the client, never on the one reading the socket.
 package ws
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,10 +72,14 @@ type Client struct {
 	writeErr   error         // why a write failed on the current connection
 	wake       chan struct{} // wakes the current writer
 	pending    []*outgoing
-	writing    *outgoing // the frame being written on the current connection
+	writing    *outgoing   // the frame being written on the current connection
+	inflight   []*outgoing // retried requests written on the current connection, awaiting their answer
 	subs       map[string][]*subscription
+	lastIDs    map[string]uint64 // per subscribed channel, the id of the latest message seen
 	waiters    map[string]chan protocol.Envelope
 	refs       int
+	publisher  string         // this client's part of its publishes' ids
+	published  uint64         // publishes numbered so far
 	frames     uint64         // frames read on the current connection
 	timers     [4]clock.Timer // indexed by timer*
 }
@@ -82,7 +93,9 @@ const (
 
 type outgoing struct {
 	frame   []byte
-	control bool // subscriptions and pings: rebuilt after a reconnect, never queued
+	control bool   // subscriptions and pings: rebuilt after a reconnect, never queued
+	ref     string // of a Request
+	retry   bool   // a Request sent again on every new connection until answered
 }
 
 type subscription struct {
@@ -104,11 +117,13 @@ func New(cfg Config) (*Client, error) {
 			Max:        cfg.MaxReconnectDelay,
 			Jitter:     cfg.ReconnectJitter,
 		},
-		events:  callback.NewQueue(),
-		status:  StatusDisconnected,
-		stopped: true,
-		subs:    map[string][]*subscription{},
-		waiters: map[string]chan protocol.Envelope{},
+		events:    callback.NewQueue(),
+		status:    StatusDisconnected,
+		stopped:   true,
+		subs:      map[string][]*subscription{},
+		lastIDs:   map[string]uint64{},
+		waiters:   map[string]chan protocol.Envelope{},
+		publisher: strconv.FormatUint(rand.Uint64(), 36),
 	}
 	c.stopBrowser = watchBrowser(c)
 	return c, nil
@@ -267,15 +282,15 @@ func (c *Client) endConnLocked(code int, reason string) {
 		c.conn = nil
 		c.cancelConn()
 	}
-	// Control frames are rebuilt for the next connection.
-	kept := c.pending[:0]
+	// Control frames are rebuilt for the next connection; requests written
+	// but not answered go again, ahead of what was never written.
+	kept := c.inflight
 	for _, o := range c.pending {
 		if !o.control {
 			kept = append(kept, o)
 		}
 	}
-	clear(c.pending[len(kept):])
-	c.pending = kept
+	c.pending, c.inflight = kept, nil
 	c.writing = nil
 	c.nextDelay = 0
 }
@@ -380,10 +395,11 @@ func (c *Client) connectedLocked(conn Conn) {
 	c.writeErr = nil
 	c.lastErr = nil
 
-	// Restore subscriptions ahead of the queued messages.
+	// Restore subscriptions ahead of the queued messages, each from the
+	// latest message seen.
 	var restore []*outgoing
 	for _, ch := range sortedKeys(c.subs) {
-		restore = append(restore, c.controlFrame(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: ch}))
+		restore = append(restore, c.subscribeFrameLocked(ch))
 	}
 	c.pending = append(restore, c.pending...)
 
@@ -530,23 +546,43 @@ func (c *Client) route(e protocol.Envelope) {
 	case protocol.TypePong, protocol.TypePing:
 		// Heartbeats count as traffic and are never dispatched.
 	case protocol.TypeMessage:
-		c.events.Push(func() { c.deliver(e) })
+		c.mu.Lock()
+		fresh := c.seenLocked(e.Channel, e.ID)
+		c.mu.Unlock()
+		if fresh {
+			c.events.Push(func() { c.deliver(e) })
+		}
 	case protocol.TypeAck, protocol.TypeError:
 		c.mu.Lock()
 		w, ok := c.waiters[e.Ref]
 		if ok {
 			delete(c.waiters, e.Ref)
 			w <- e // buffered, and only this send: never blocks
+			c.answeredLocked(e.Ref)
+		}
+		err := e.Err()
+		var pe *protocol.ErrorData
+		lost := errors.As(err, &pe) && pe.Code == protocol.CodeHistoryLost
+		switch {
+		case lost:
+			// What comes next starts again: the kept messages, then live.
+			delete(c.lastIDs, e.Channel)
+		case e.Type == protocol.TypeAck:
+			// A subscribe's ack says where the subscription starts.
+			c.seenLocked(e.Channel, e.ID)
 		}
 		c.mu.Unlock()
 		switch {
 		case ok:
 		case e.Type == protocol.TypeError:
-			err := e.Err()
 			if e.Channel != "" {
-				err = fmt.Errorf("ws: server refused %q: %w", e.Channel, err)
+				if lost {
+					err = fmt.Errorf("ws: messages of %q were lost: %w", e.Channel, err)
+				} else {
+					err = fmt.Errorf("ws: server refused %q: %w", e.Channel, err)
+				}
 				// The channel's subscribers learn of it too: a refused
-				// subscription is theirs to show.
+				// subscription or a loss is theirs to show.
 				c.events.Push(func() { c.deliver(e) })
 			}
 			c.reportError(err)
@@ -559,6 +595,35 @@ func (c *Client) route(e protocol.Envelope) {
 			return
 		}
 		c.events.Push(func() { c.deliver(e) })
+	}
+}
+
+// seenLocked records id as the latest message of a subscribed channel and
+// reports whether it is new: a message at or below the latest one seen is
+// a repeat, as when a replay overlaps what came live. Echo channels, whose
+// ids count per connection, and ids that are not numbers are not tracked.
+func (c *Client) seenLocked(channel, id string) bool {
+	if _, ok := c.subs[channel]; !ok || id == "" || protocol.ChannelKind(channel) == protocol.KindEcho {
+		return true
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return true
+	}
+	if n <= c.lastIDs[channel] {
+		return false
+	}
+	c.lastIDs[channel] = n
+	return true
+}
+
+// answeredLocked forgets a request that was answered.
+func (c *Client) answeredLocked(ref string) {
+	for i, o := range c.inflight {
+		if o.ref == ref {
+			c.inflight = slices.Delete(c.inflight, i, i+1)
+			return
+		}
 	}
 }
 
@@ -619,6 +684,9 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 		if len(c.pending) > 0 && c.pending[0] == o {
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
+			if _, waiting := c.waiters[o.ref]; o.retry && waiting && gen == c.gen {
+				c.inflight = append(c.inflight, o)
+			}
 			if len(c.pending) == 0 && !o.control {
 				c.notifyLocked()
 			}
@@ -630,6 +698,22 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 func (c *Client) controlFrame(e protocol.Envelope) *outgoing {
 	b, _ := protocol.Encode(e) // has a type: cannot fail
 	return &outgoing{frame: b, control: true}
+}
+
+// subscribeFrameLocked subscribes to channel from the latest message seen
+// there, if any. It has a ref so that the server acks it, with the id the
+// subscription starts after.
+func (c *Client) subscribeFrameLocked(channel string) *outgoing {
+	e := protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel, Ref: c.nextRefLocked("s")}
+	if last := c.lastIDs[channel]; last > 0 {
+		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(last, 10)})
+	}
+	return c.controlFrame(e)
+}
+
+func (c *Client) nextRefLocked(prefix string) string {
+	c.refs++
+	return prefix + strconv.Itoa(c.refs)
 }
 
 // enqueueLocked adds a frame and wakes the writer.
@@ -645,30 +729,55 @@ func (c *Client) enqueueLocked(o *outgoing) {
 
 // Send sends msg, or queues it while disconnected. When QueueSize messages
 // already wait it returns ErrQueueFull and keeps nothing; a message over
-// MaxMessageSize gets ErrMessageTooBig.
+// MaxMessageSize gets ErrMessageTooBig. A publish without an id gets one,
+// "<client>:<n>", with which the server tells a publish sent again (after
+// a write cut by a drop) from a new one.
 func (c *Client) Send(msg protocol.Envelope) error {
-	b, err := protocol.Encode(msg)
-	if err != nil {
-		return err
-	}
-	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
-		return fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, msg.Type, msg.Channel, len(b), limit)
-	}
+	_, err := c.submit(msg, nil)
+	return err
+}
+
+// submit numbers, encodes and queues msg, as one step: publishes go out
+// in the order of their numbers. With a waiter, msg is a Request: it gets
+// a ref and waits for its answer there.
+func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope) (*outgoing, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if c.status != StatusConnected {
 		if n := c.queuedLocked(); n >= c.cfg.QueueSize {
-			return fmt.Errorf("%w: %d messages wait for the connection", ErrQueueFull, n)
+			return nil, fmt.Errorf("%w: %d messages wait for the connection", ErrQueueFull, n)
 		}
 	}
-	c.enqueueLocked(&outgoing{frame: b})
+	numbered := msg.Type == protocol.TypePublish && msg.ID == ""
+	if numbered {
+		msg.ID = c.publisher + ":" + strconv.FormatUint(c.published+1, 10)
+	}
+	if waiter != nil {
+		msg.Ref = c.nextRefLocked("r")
+	}
+	b, err := protocol.Encode(msg)
+	if err != nil {
+		return nil, err
+	}
+	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
+		return nil, fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, msg.Type, msg.Channel, len(b), limit)
+	}
+	if numbered {
+		c.published++
+	}
+	o := &outgoing{frame: b}
+	if waiter != nil {
+		o.ref, o.retry = msg.Ref, msg.ID != ""
+		c.waiters[msg.Ref] = waiter
+	}
+	c.enqueueLocked(o)
 	if c.status != StatusConnected {
 		c.notifyLocked()
 	}
-	return nil
+	return o, nil
 }
 
 // Publish sends data to every subscriber of channel.
@@ -685,20 +794,18 @@ func (c *Client) Publish(channel string, data any) error {
 
 // Request sends msg with a fresh ref and waits for the server's ack or
 // error. A server error is returned as a *protocol.ErrorData.
+//
+// A request with an id (every publish has one, see Send) is idempotent:
+// when the connection ends before its answer, it is sent again on the
+// next one, ahead of the messages queued after it, until it is answered
+// or ctx ends. Other requests are sent again only if they had not been
+// written. When ctx ends first the request is withdrawn where it has not
+// been written: its error then means it was not delivered, unless it was
+// already on its way.
 func (c *Client) Request(ctx context.Context, msg protocol.Envelope) (protocol.Envelope, error) {
 	ch := make(chan protocol.Envelope, 1)
-	c.mu.Lock()
-	c.refs++
-	msg.Ref = "r" + strconv.Itoa(c.refs)
-	c.waiters[msg.Ref] = ch
-	c.mu.Unlock()
-	forget := func() {
-		c.mu.Lock()
-		delete(c.waiters, msg.Ref)
-		c.mu.Unlock()
-	}
-	if err := c.Send(msg); err != nil {
-		forget()
+	o, err := c.submit(msg, ch)
+	if err != nil {
 		return protocol.Envelope{}, err
 	}
 	select {
@@ -708,8 +815,21 @@ func (c *Client) Request(ctx context.Context, msg protocol.Envelope) (protocol.E
 		}
 		return e, e.Err()
 	case <-ctx.Done():
-		forget()
+		c.withdraw(o)
 		return protocol.Envelope{}, fmt.Errorf("ws: no answer to %s %q: %w", msg.Type, msg.Channel, ctx.Err())
+	}
+}
+
+// withdraw forgets a request whose caller stopped waiting, and drops it
+// from the queue unless it is being written.
+func (c *Client) withdraw(o *outgoing) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.waiters, o.ref)
+	c.answeredLocked(o.ref)
+	if i := slices.Index(c.pending, o); i >= 0 && o != c.writing {
+		c.pending = slices.Delete(c.pending, i, i+1)
+		c.notifyLocked()
 	}
 }
 
@@ -731,7 +851,7 @@ func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err e
 	}
 	c.subs[channel] = append(c.subs[channel], s)
 	if len(c.subs[channel]) == 1 && c.status == StatusConnected {
-		c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel}))
+		c.enqueueLocked(c.subscribeFrameLocked(channel))
 	}
 	var once sync.Once
 	return func() { once.Do(func() { c.remove(s) }) }, nil
@@ -766,6 +886,7 @@ func (c *Client) unsubscribeLocked(channel string) {
 		return
 	}
 	delete(c.subs, channel)
+	delete(c.lastIDs, channel)
 	if c.status == StatusConnected {
 		c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypeUnsubscribe, Channel: channel}))
 	}

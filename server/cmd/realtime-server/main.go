@@ -36,6 +36,7 @@ type config struct {
 	token   string
 	origins string
 	web     string
+	history string
 }
 
 func parseFlags() config {
@@ -44,6 +45,7 @@ func parseFlags() config {
 	flag.StringVar(&c.token, "token", os.Getenv("REALTIME_TOKEN"), "token WebSocket and SSE clients must offer (default $REALTIME_TOKEN); empty disables auth")
 	flag.StringVar(&c.origins, "origins", "", "comma-separated origin host patterns allowed to open a WebSocket besides the server's own host")
 	flag.StringVar(&c.web, "web", "web", "directory of static files served under /web/")
+	flag.StringVar(&c.history, "history", "", "directory keeping the channels' latest messages and the notifications across restarts; empty keeps them in memory")
 	flag.Parse()
 	return c
 }
@@ -72,7 +74,16 @@ func options(c config, log *slog.Logger) server.Options {
 func run() error {
 	cfg := parseFlags()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := server.New(options(cfg, log))
+	opts := options(cfg, log)
+	if cfg.history != "" {
+		h, err := server.OpenFileHistory(cfg.history, 0, 0)
+		if err != nil {
+			return err
+		}
+		defer h.Close() // after the shutdown below
+		opts.History = h
+	}
+	srv := server.New(opts)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
