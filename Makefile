@@ -16,7 +16,7 @@ TSC      := node_modules/.bin/tsc
 NODE_MODULES := node_modules/.package-lock.json
 GO_SRC   := go.mod go.sum $(shell find wasm components server -name '*.go' -not -name '*_test.go')
 
-.PHONY: all build run test lint typecheck clean FORCE
+.PHONY: all build run test bench lint typecheck clean FORCE
 
 all: build
 
@@ -52,6 +52,13 @@ run: build
 # drives Chromium (it fails, not skips, when CI is set and there is none).
 test: lint typecheck build
 	$(GO) test -race -count=1 ./...
+
+# The benchmark suite in full (bench/): a few minutes of Chromium and
+# loopback traffic; prints the report and writes it to bench/REPORT.md.
+# `make test` runs its smoke, which never judges a figure.
+bench:
+	BENCH=full BENCH_REPORT=$(CURDIR)/bench/REPORT.md $(GO) test -count=1 -timeout 30m -run '^TestBench$$' ./bench
+	@cat bench/REPORT.md
 
 lint:
 	bash .ci/lint.sh

@@ -12,7 +12,8 @@ import (
 	"github.com/matih-ai/realtime/wasm/ws"
 )
 
-// Routes registers the demo pages with go-app.
+// Routes registers the demo pages with go-app, and the page of the
+// benchmark suite, which the index does not list.
 func Routes() {
 	app.Route("/", func() app.Composer { return &IndexPage{} })
 	app.Route("/websocket", func() app.Composer { return &WebSocketPage{} })
@@ -21,6 +22,7 @@ func Routes() {
 	app.Route("/notifications", func() app.Composer { return &NotificationsPage{} })
 	app.Route("/queries", func() app.Composer { return &QueriesPage{} })
 	app.Route("/live", func() app.Composer { return &LivePage{} })
+	app.Route(BenchPath, func() app.Composer { return &BenchPage{} })
 }
 
 // TokenEnv is the go-app environment variable through which the server

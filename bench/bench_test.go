@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// config is how much work each row does.
+type config struct {
+	mode string
+
+	echoN  int // round trips
+	burstM int // messages
+
+	liveRows int           // rows of the live feed
+	liveRate int           // deltas a second
+	liveFor  time.Duration // how long the feed runs
+
+	hubSubs   int // subscribers
+	hubMsgs   int // messages published
+	hubWindow int // messages under way at most
+
+	idleConns int
+
+	brotli int // quality of the compressed copies
+}
+
+var (
+	// smoke runs in `go test ./...`: every row, in seconds.
+	smoke = config{
+		mode:  "smoke",
+		echoN: 50, burstM: 500,
+		liveRows: 20, liveRate: 200, liveFor: time.Second,
+		hubSubs: 20, hubMsgs: 50, hubWindow: 8,
+		idleConns: 200,
+		brotli:    5,
+	}
+	// full is `make bench`: the counts of issue 7.
+	full = config{
+		mode:  "full",
+		echoN: 10_000, burstM: 100_000,
+		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
+		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32,
+		idleConns: 10_000,
+		brotli:    11, // as `make build` serves them
+	}
+)
+
+// Environment of the suite.
+const (
+	modeEnv   = "BENCH"        // "full", or smoke
+	reportEnv = "BENCH_REPORT" // where to write the report; default nowhere
+)
+
+func TestMain(m *testing.M) {
+	if url := os.Getenv(idleURLEnv); url != "" {
+		if err := holdIdle(url); err != nil {
+			fmt.Fprintln(os.Stderr, "idle clients:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestBench runs every row and prints the report. It checks only that
+// every figure was produced.
+func TestBench(t *testing.T) {
+	cfg := smoke
+	switch os.Getenv(modeEnv) {
+	case "", "smoke":
+	case "full":
+		cfg = full
+	default:
+		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
+	}
+	rep := &report{cfg: cfg, started: time.Now(), loadBefore: loadAverage()}
+
+	t.Run("browser", func(t *testing.T) { benchBrowser(t, cfg, rep) })
+	t.Run("server", func(t *testing.T) { benchServer(t, cfg, rep) })
+
+	rep.finished = time.Now()
+	rep.loadAfter = loadAverage()
+	text := rep.markdown()
+	fmt.Println(text)
+	if path := os.Getenv(reportEnv); path != "" {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("report written to %s", path)
+	}
+	for _, missing := range rep.missing() {
+		t.Errorf("row not produced: %s", missing)
+	}
+}
+
+// loadAverage is the 1-minute load of the machine, or "" where unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// percentile returns the p-th percentile (0 to 100) of sorted values.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}

@@ -1,0 +1,402 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report collects the figures of one run and prints them.
+type report struct {
+	cfg                   config
+	started, finished     time.Time
+	loadBefore, loadAfter string
+
+	chromium      string // product and version; "" when the browser rows did not run
+	browserSkip   string // why the browser rows did not run
+	isolated      bool   // every page was cross-origin isolated: 5 µs timers
+	networkEvents int    // Network events DevTools got: 0 when tracking is off
+	clients       []clientFigures
+	sizes         []wasmSize
+	sizeQuality   int
+
+	hub, bare fanoutResult
+	idle      idleResult
+}
+
+// clientFigures are the browser figures of one client.
+type clientFigures struct {
+	name        string
+	fresh, warm float64 // ms from navigation to connected
+	echo        echoFigures
+	burstRate   float64 // messages a second, first to last receive
+	live        liveFigures
+}
+
+type echoFigures struct{ p50, p99, rate float64 } // ms, ms, round trips a second
+
+// liveFigures are the counts of the live feed's window.
+type liveFigures struct {
+	window    float64 // ms the feed ran
+	sent      float64 // deltas the server sent
+	deltas    float64 // deltas the page received in the window
+	frames    float64 // animation frames the page ran
+	renders   float64
+	coalesced float64
+	busy      float64 // ms of main-thread tasks (CDP TaskDuration)
+	longTasks float64 // ms of long tasks (PerformanceObserver)
+	catchUp   float64 // ms after the last delta until the page had it
+}
+
+type wasmSize struct {
+	name              string
+	raw, gzip, brotli float64 // bytes
+	target            float64 // brotli bytes at most
+	targetText        string
+}
+
+// unmeasured fills a figure that a run did not produce.
+var unmeasured = math.NaN()
+
+// ratioTarget bounds a figure's ratio to the baseline's.
+type ratioTarget struct {
+	atMost bool
+	ratio  float64
+}
+
+func (r ratioTarget) String() string {
+	if r.atMost {
+		return fmt.Sprintf("≤ %gx", r.ratio)
+	}
+	return fmt.Sprintf("≥ %gx", r.ratio)
+}
+
+func (r ratioTarget) met(ratio float64) bool {
+	if r.atMost {
+		return ratio <= r.ratio
+	}
+	return ratio >= r.ratio
+}
+
+// browserRow is a row of the browser table.
+type browserRow struct {
+	name   string
+	value  func(clientFigures) float64
+	format func(float64) string
+	target *ratioTarget
+}
+
+func browserRows(cfg config) []browserRow {
+	perSecond := func(v float64) string { return groupDigits(v) + "/s" }
+	count := func(v float64) string { return groupDigits(v) }
+	window := cfg.liveFor.Seconds()
+	return []browserRow{
+		{name: "navigation to connected, fresh profile", value: func(c clientFigures) float64 { return c.fresh }, format: millis},
+		{name: "navigation to connected, warm", value: func(c clientFigures) float64 { return c.warm }, format: millis},
+		{name: fmt.Sprintf("echo p50 (%s round trips)", groupDigits(float64(cfg.echoN))), value: func(c clientFigures) float64 { return c.echo.p50 }, format: millis, target: &ratioTarget{atMost: true, ratio: 1.25}},
+		{name: "echo p99", value: func(c clientFigures) float64 { return c.echo.p99 }, format: millis},
+		{name: "echo round trips", value: func(c clientFigures) float64 { return c.echo.rate }, format: perSecond},
+		{name: fmt.Sprintf("burst (%s messages) delivered", groupDigits(float64(cfg.burstM))), value: func(c clientFigures) float64 { return c.burstRate }, format: perSecond, target: &ratioTarget{ratio: 0.9}},
+		{name: fmt.Sprintf("live: deltas received of %s sent in %gs", groupDigits(float64(cfg.liveRate)*window), window), value: func(c clientFigures) float64 { return c.live.deltas }, format: count},
+		{name: fmt.Sprintf("live: frames in %gs (60 Hz: %d)", window, int(60*window)), value: func(c clientFigures) float64 { return c.live.frames }, format: count},
+		{name: "live: renders", value: func(c clientFigures) float64 { return c.live.renders }, format: count},
+		{name: "live: updates coalesced into another's render", value: func(c clientFigures) float64 { return c.live.coalesced }, format: count},
+		{name: "live: main-thread busy (TaskDuration)", value: func(c clientFigures) float64 { return c.live.busy }, format: func(v float64) string {
+			return fmt.Sprintf("%s (%.0f%%)", millis(v), 100*v/(1000*window))
+		}},
+		{name: "live: long tasks (> 50 ms)", value: func(c clientFigures) float64 { return c.live.longTasks }, format: millis},
+		{name: "live: caught up after the last delta", value: func(c clientFigures) float64 { return c.live.catchUp }, format: millis},
+	}
+}
+
+// markdown prints the report: a few tables and what they were measured on.
+func (r *report) markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Benchmark report\n\n")
+	w("A %s run on %s, of %s, in %s.\n\n", r.cfg.mode, r.started.Format("2006-01-02 15:04 MST"), revision(), r.finished.Sub(r.started).Round(time.Second))
+	w("Reproduce: `make bench`, that is\n`BENCH=%s BENCH_REPORT=$PWD/bench/REPORT.md go test -count=1 -timeout 30m -run '^TestBench$' ./bench`.\n\n", r.cfg.mode)
+	w("Machine: %s. Load average (1, 5, 15 min) %s before, %s after. ", machine(), orUnknown(r.loadBefore), orUnknown(r.loadAfter))
+	w("The machine is shared with other workers: figures move by tens of percent from run to run, ratios less; compare within a run.\n\n")
+
+	w("## Browser\n\n")
+	if r.chromium == "" {
+		w("Not run: %s.\n\n", r.browserSkip)
+	} else {
+		w("%s, headless, one tab at a time against one in-process server on 127.0.0.1. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.networkEvents)
+		if r.isolated {
+			w("Pages are cross-origin isolated (COOP and COEP), so `performance.now()` has 5 µs steps. ")
+		} else {
+			w("Pages were NOT cross-origin isolated: `performance.now()` has 100 µs steps. ")
+		}
+		w("Each client: plain JS is a WebSocket and ten lines (bench/testdata/plain.js); realtime.js is web/realtime.js (bench/testdata/module.js); go-app is the provider path, components.WebSocket(\"\") and LiveUpdates with LiveTable on the hidden page /bench (components/demo/bench_page.go). Ratios are to plain JS.\n\n")
+		w("%s\n", r.browserTable())
+		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
+		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
+		w("- Burst: the server publishes %s messages on one channel at once (Server.Publish; SendBuffer raised to hold them, so its writer batches up to 32 KiB a frame); each is decoded and given to a subscriber callback; the rate is from the first receive to the last.\n", groupDigits(float64(r.cfg.burstM)))
+		w("- Live: a feed of %d rows gets %s upserts a second for %v (Server.NewFeed). Plain JS applies deltas and draws the changed rows once per animation frame; realtime.js draws the state its live() hands over; go-app renders LiveTable. Busy is the renderer's main-thread task time over the window (CDP Performance.getMetrics).\n", r.cfg.liveRows, groupDigits(float64(r.cfg.liveRate)), r.cfg.liveFor)
+		w("- The server runs with RateLimit off (echo sends thousands of requests a second) and LiveInterval of an hour (no demo feed ticks).\n\n")
+	}
+
+	w("## Sizes\n\n%s\n", r.sizeTable())
+	if r.sizeQuality != 11 {
+		w("Brotli at quality %d for a quick smoke, not the 11 that `make build` serves.\n\n", r.sizeQuality)
+	}
+
+	w("## Server (native, loopback)\n\n%s\n", r.serverTable())
+	w("- Fan-out: one publisher, %s subscribers (coder/websocket clients in the same process), %s messages, at most %d under way (a message is done once every subscriber has it). The hub is Server.Publish with default options; the bare loop is a coder/websocket server whose connections each write the same envelopes, one per frame, from a channel. Latency runs from publish to the subscriber's decode of the message.\n",
+		groupDigits(float64(r.cfg.hubSubs)), groupDigits(float64(r.cfg.hubMsgs)), r.cfg.hubWindow)
+	w("- Idle: %s connections made by a child process to a server with default options; the server process's Go heap (after GC) and goroutine stacks, and its resident memory, before and after.\n", groupDigits(float64(r.idle.conns)))
+	return b.String()
+}
+
+func (r *report) browserTable() string {
+	t := table{header: []string{"figure"}}
+	for _, c := range r.clients {
+		t.header = append(t.header, c.name)
+	}
+	t.header = append(t.header, "target")
+	for _, row := range browserRows(r.cfg) {
+		cells := []string{row.name}
+		base := row.value(r.clients[0])
+		for i, c := range r.clients {
+			v := row.value(c)
+			cell := row.format(v)
+			if math.IsNaN(v) {
+				cell = "-"
+			} else if i > 0 {
+				cell += fmt.Sprintf(" (%s)", ratio(v, base))
+				if row.target != nil && !math.IsNaN(base) && base != 0 {
+					cell += " " + mark(row.target.met(v/base))
+				}
+			}
+			cells = append(cells, cell)
+		}
+		target := ""
+		if row.target != nil {
+			target = row.target.String() + " plain JS"
+		}
+		t.rows = append(t.rows, append(cells, target))
+	}
+	return t.markdown()
+}
+
+func (r *report) sizeTable() string {
+	t := table{header: []string{"file", "raw", "gzip", "brotli", "target (brotli)"}}
+	for _, s := range r.sizes {
+		t.rows = append(t.rows, []string{s.name, megabytes(s.raw), megabytes(s.gzip), megabytes(s.brotli),
+			s.targetText + " " + mark(s.brotli <= s.target)})
+	}
+	return t.markdown()
+}
+
+func (r *report) serverTable() string {
+	t := table{header: []string{"figure", "bare loop", "hub", "target"}}
+	hubRow := func(name string, bare, hub float64, format func(float64) string, target *ratioTarget) {
+		cell := format(hub) + fmt.Sprintf(" (%s)", ratio(hub, bare))
+		text := ""
+		if target != nil {
+			cell += " " + mark(target.met(hub/bare))
+			text = target.String() + " bare loop"
+		}
+		t.rows = append(t.rows, []string{name, format(bare), cell, text})
+	}
+	hubRow("fan-out deliveries", r.bare.rate, r.hub.rate, func(v float64) string { return groupDigits(v) + "/s" }, &ratioTarget{ratio: 0.8})
+	hubRow("publish to receive p50", r.bare.p50, r.hub.p50, millis, nil)
+	hubRow("publish to receive p99", r.bare.p99, r.hub.p99, millis, nil)
+	hubRow("frames read by each subscriber", r.bare.frames, r.hub.frames, groupDigits, nil)
+	idle := func(name string, v float64, target string) {
+		t.rows = append(t.rows, []string{name, "", v2s(v), target})
+	}
+	const maxIdle = 24 << 10
+	idle("idle connection: Go heap + stacks", r.idle.heap, "≤ 24 KB "+mark(r.idle.heap <= maxIdle))
+	idle("idle connection: resident memory", r.idle.rss, "")
+	t.rows = append(t.rows, []string{"idle connection: goroutines", "", fmt.Sprintf("%.1f", r.idle.goroutines), ""})
+	return t.markdown()
+}
+
+// v2s prints bytes per connection.
+func v2s(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f KB", v/1024)
+}
+
+// missing lists the figures that were not produced.
+func (r *report) missing() []string {
+	var out []string
+	check := func(name string, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			out = append(out, name)
+		}
+	}
+	if r.chromium != "" {
+		for _, row := range browserRows(r.cfg) {
+			for _, c := range r.clients {
+				check(c.name+": "+row.name, row.value(c))
+			}
+		}
+		if len(r.clients) != 3 {
+			out = append(out, fmt.Sprintf("%d browser clients, want 3", len(r.clients)))
+		}
+		for _, s := range r.sizes {
+			check(s.name+" sizes", s.raw+s.gzip+s.brotli)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		res  fanoutResult
+	}{{"hub", r.hub}, {"bare loop", r.bare}} {
+		check(f.name+" deliveries", f.res.rate)
+		check(f.name+" p50", f.res.p50)
+		check(f.name+" p99", f.res.p99)
+	}
+	check("idle heap", r.idle.heap)
+	check("idle resident memory", r.idle.rss)
+	return out
+}
+
+// table is a Markdown table, padded so that it reads as text too.
+type table struct {
+	header []string
+	rows   [][]string
+}
+
+func (t table) markdown() string {
+	width := make([]int, len(t.header))
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		for i, c := range row {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	var b strings.Builder
+	line := func(cells []string) {
+		b.WriteString("|")
+		for i, c := range cells {
+			pad := strings.Repeat(" ", width[i]-len([]rune(c)))
+			if i == 0 {
+				b.WriteString(" " + c + pad + " |")
+			} else {
+				b.WriteString(" " + pad + c + " |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(t.header)
+	b.WriteString("|")
+	for i, w := range width {
+		if i == 0 {
+			b.WriteString(" " + strings.Repeat("-", w) + " |")
+		} else {
+			b.WriteString(" " + strings.Repeat("-", w-1) + ": |")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range t.rows {
+		line(r)
+	}
+	return b.String()
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func ratio(v, base float64) string {
+	if math.IsNaN(v) || math.IsNaN(base) || base == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", v/base)
+}
+
+// millis prints a duration given in milliseconds.
+func millis(ms float64) string {
+	switch {
+	case math.IsNaN(ms):
+		return "-"
+	case ms < 1:
+		return fmt.Sprintf("%.0f µs", ms*1000)
+	case ms < 10:
+		return fmt.Sprintf("%.2f ms", ms)
+	case ms < 1000:
+		return fmt.Sprintf("%.0f ms", ms)
+	}
+	return fmt.Sprintf("%.2f s", ms/1000)
+}
+
+// megabytes prints bytes as precompress does: MB of 2^20 bytes.
+func megabytes(n float64) string {
+	if math.IsNaN(n) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f MB", n/(1<<20))
+}
+
+// groupDigits prints a number rounded, with thousands separators.
+func groupDigits(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	s := fmt.Sprintf("%.0f", math.Abs(v))
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if v < 0 {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// machine describes the computer: CPU, cores, memory, Go.
+func machine() string {
+	cpu := runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %f kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GB RAM", kb/(1<<20))
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s, %s %s/%s", cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// revision names the commit measured, and says whether the tree had
+// changes beside it.
+func revision() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "an unknown revision"
+	}
+	rev := "commit " + strings.TrimSpace(string(out))
+	if out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(out) > 0 {
+		rev += " with uncommitted changes"
+	}
+	return rev
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,248 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/matih-ai/realtime/components"
+	"github.com/matih-ai/realtime/wasm/protocol"
+	"github.com/matih-ai/realtime/wasm/ws"
+)
+
+// BenchPath is the page of the benchmark suite; the navigation does not
+// list it.
+const BenchPath = "/bench"
+
+// BenchFeed is the live feed that the benchmark page renders.
+const BenchFeed = "bench"
+
+// benchTimeout bounds one workload of the benchmark page.
+const benchTimeout = 5 * time.Minute
+
+// BenchPage is the go-app side of the benchmark suite (bench/), which
+// measures it against a plain JavaScript client and realtime.js. While it is
+// mounted, window.realtimeBench runs the suite's workloads through
+// components.WebSocket(""), as a screen of an application would:
+//
+//	echo(channel, n)  n round trips of a ~100-byte message, one at a time;
+//	                  resolves with {"rtt":[ms, ...]} (JSON)
+//	burst(channel, m) subscribes now; resolves once m messages arrived, each
+//	                  decoded, with {"count":m,"ms":first to last} (JSON)
+//	live(on)          mounts or unmounts a LiveUpdates of BenchFeed with a LiveTable
+//	liveStats()       {"seq":N,"deltas":N,"renders":N,"coalesced":N} (JSON)
+//	connectedAt       performance.now() when the provider first connected
+type BenchPage struct{ app.Compo }
+
+func (p *BenchPage) Render() app.UI {
+	return app.Main().Class("rt-main").Body(
+		&components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+			components.StatusBadge(),
+			&benchPanel{},
+		}},
+	)
+}
+
+// benchMessage is the data of an echo, about 100 bytes as JSON.
+type benchMessage struct {
+	Seq  int    `json:"seq"`
+	Text string `json:"text"`
+}
+
+// benchBurstData is the data of a burst message.
+type benchBurstData struct {
+	I int `json:"i"`
+}
+
+type benchPanel struct {
+	app.Compo
+	live bool
+
+	funcs []app.Func
+	stop  func()
+}
+
+func (c *benchPanel) OnMount(ctx app.Context) {
+	client := components.WebSocket("")
+	if client == nil {
+		return
+	}
+	api := app.Window().Get("Object").New()
+	api.Set("connectedAt", 0)
+	connected := func(s ws.Status) {
+		if s == ws.StatusConnected && api.Get("connectedAt").Float() == 0 {
+			api.Set("connectedAt", now())
+		}
+	}
+	c.stop = client.OnStatus(connected)
+	connected(client.Status())
+
+	c.export(api, "echo", func(args []app.Value) any {
+		channel, n := args[0].String(), args[1].Int()
+		return promise(func() (string, error) { return benchEcho(client, channel, n) })
+	})
+	c.export(api, "burst", func(args []app.Value) any {
+		wait, err := benchBurst(client, args[0].String(), args[1].Int())
+		if err != nil {
+			return promise(func() (string, error) { return "", err })
+		}
+		return promise(wait)
+	})
+	c.export(api, "live", func(args []app.Value) any {
+		on := args[0].Truthy()
+		ctx.Dispatch(func(app.Context) { c.live = on })
+		return nil
+	})
+	c.export(api, "liveStats", func([]app.Value) any {
+		stats := map[string]uint64{}
+		if f := components.LiveOf(BenchFeed); f != nil {
+			s := f.Stats()
+			stats["seq"] = f.State().Seq
+			stats["deltas"] = s.Deltas
+			stats["renders"] = s.Render.Renders
+			stats["coalesced"] = s.Render.Coalesced
+		}
+		return benchJSON(stats)
+	})
+	app.Window().Set("realtimeBench", api)
+}
+
+// export sets api[name] to fn, released on dismount.
+func (c *benchPanel) export(api app.Value, name string, fn func(args []app.Value) any) {
+	f := app.FuncOf(func(_ app.Value, args []app.Value) any { return fn(args) })
+	c.funcs = append(c.funcs, f)
+	api.Set(name, f)
+}
+
+func (c *benchPanel) OnDismount() {
+	app.Window().Delete("realtimeBench")
+	for _, f := range c.funcs {
+		f.Release()
+	}
+	c.funcs = nil
+	if c.stop != nil {
+		c.stop()
+	}
+}
+
+func (c *benchPanel) Render() app.UI {
+	return app.Div().ID("bench").Body(
+		app.If(c.live, func() app.UI {
+			return &components.LiveUpdates{Feed: BenchFeed, Content: []app.UI{
+				components.LiveTable().Feed(BenchFeed).Columns(
+					components.Column{Field: "id", Label: "Row"},
+					components.Column{Field: "region", Label: "Region"},
+					components.Column{Field: "plan", Label: "Plan"},
+					components.Column{Field: "orders", Label: "Orders", Numeric: true},
+					components.Column{Field: "revenue", Label: "Revenue", Numeric: true, Format: money},
+				),
+			}}
+		}),
+	)
+}
+
+// benchEcho publishes n messages on an echo channel, each after the echo
+// of the one before, and returns the round trips in milliseconds.
+func benchEcho(client *ws.Client, channel string, n int) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	defer cancel()
+	echoed := make(chan int, 1) // one message is under way at a time
+	unsubscribe, err := client.Subscribe(channel, func(msg protocol.Envelope) {
+		if m, err := protocol.DecodeData[benchMessage](msg); err == nil {
+			select {
+			case echoed <- m.Seq:
+			default: // a stray echo: the loop finds the numbers wrong
+			}
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	defer unsubscribe()
+	msg := benchMessage{Text: strings.Repeat("x", 80)}
+	rtt := make([]float64, n)
+	for i := range n {
+		msg.Seq = i
+		start := time.Now()
+		if err := client.Publish(channel, msg); err != nil {
+			return "", err
+		}
+		select {
+		case seq := <-echoed:
+			if seq != i {
+				return "", fmt.Errorf("echo %d came back as %d", i, seq)
+			}
+		case <-ctx.Done():
+			return "", fmt.Errorf("no echo of message %d: %w", i, ctx.Err())
+		}
+		rtt[i] = float64(time.Since(start).Nanoseconds()) / 1e6
+	}
+	return benchJSON(map[string][]float64{"rtt": rtt}), nil
+}
+
+// benchBurst subscribes to channel now and returns the wait for m
+// messages, each decoded as an application would.
+func benchBurst(client *ws.Client, channel string, m int) (wait func() (string, error), err error) {
+	var (
+		count       atomic.Int64
+		first, last time.Time
+		done        = make(chan struct{})
+	)
+	unsubscribe, err := client.Subscribe(channel, func(msg protocol.Envelope) {
+		if _, err := protocol.DecodeData[benchBurstData](msg); err != nil {
+			return
+		}
+		t := time.Now()
+		if count.Load() == 0 {
+			first = t
+		}
+		last = t
+		if count.Add(1) == int64(m) {
+			close(done)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() (string, error) {
+		defer unsubscribe()
+		select {
+		case <-done:
+		case <-time.After(benchTimeout):
+			return "", fmt.Errorf("%d of %d messages after %v", count.Load(), m, benchTimeout)
+		}
+		return benchJSON(map[string]float64{"count": float64(m), "ms": float64(last.Sub(first).Nanoseconds()) / 1e6}), nil
+	}, nil
+}
+
+// promise runs work on a goroutine and returns a Promise of its result.
+func promise(work func() (string, error)) app.Value {
+	executor := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			v, err := work()
+			if err != nil {
+				reject.Invoke(app.Window().Get("Error").New(err.Error()))
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	defer executor.Release() // the Promise constructor calls it at once
+	return app.Window().Get("Promise").New(executor)
+}
+
+// now is performance.now(), the clock of the benchmark's figures.
+func now() float64 { return app.Window().Get("performance").Call("now").Float() }
+
+// benchJSON encodes figures: finite numbers, which cannot fail.
+func benchJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
