@@ -11,7 +11,7 @@ import (
 // errNotLoopback refuses a target off this machine: the tool opens
 // thousands of connections as fast as it can, which is an attack on
 // anything but a server of one's own.
-var errNotLoopback = errors.New("realtime-load: only loopback targets (127.0.0.0/8 or ::1) are allowed")
+var errNotLoopback = errors.New("only loopback targets (127.0.0.0/8 or ::1) are allowed")
 
 // checkLoopback accepts "ip:port" whose ip is a loopback address. Names,
 // localhost included, are refused: what they resolve to is up to the
@@ -19,7 +19,7 @@ var errNotLoopback = errors.New("realtime-load: only loopback targets (127.0.0.0
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("realtime-load: bad address %q: %w", addr, err)
+		return fmt.Errorf("bad address %q: %w", addr, err)
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
