@@ -12,11 +12,13 @@ PRECOMPRESS := bin/precompress
 # Brotli's best takes about a minute per wasm file; 9 takes seconds and
 # gives files some 12% larger: `make build BROTLI_QUALITY=9` for a quick one.
 BROTLI_QUALITY ?= 11
+FUZZTIME   ?= 10s
+LOAD_FLAGS ?=
 TSC      := node_modules/.bin/tsc
 NODE_MODULES := node_modules/.package-lock.json
 GO_SRC   := go.mod go.sum $(shell find wasm components server -name '*.go' -not -name '*_test.go')
 
-.PHONY: all build run test bench lint typecheck clean FORCE
+.PHONY: all build run test bench fuzz load lint typecheck clean FORCE
 
 all: build
 
@@ -59,6 +61,15 @@ test: lint typecheck build
 bench:
 	BENCH=full BENCH_REPORT=$(CURDIR)/bench/REPORT.md $(GO) test -count=1 -timeout 30m -run '^TestBench$$' ./bench
 	@cat bench/REPORT.md
+
+# Every fuzz target for FUZZTIME, one after another; CI runs a short one.
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh
+
+# 2,000 connections for 60 s against a server the tool starts, on loopback;
+# fails on any loss or error. `make test` runs a small one.
+load:
+	$(GO) run ./server/cmd/realtime-load $(LOAD_FLAGS)
 
 lint:
 	bash .ci/lint.sh
