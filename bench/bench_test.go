@@ -20,9 +20,10 @@ type config struct {
 	liveRate int           // deltas a second
 	liveFor  time.Duration // how long the feed runs
 
-	hubSubs   int // subscribers
-	hubMsgs   int // messages published
-	hubWindow int // messages under way at most
+	hubSubs    int // subscribers
+	hubMsgs    int // messages published for the rate
+	hubWindow  int // messages under way at most, for the rate
+	hubLatency int // messages published one at a time, for the latency
 
 	idleConns int
 
@@ -35,7 +36,7 @@ var (
 		mode:  "smoke",
 		echoN: 50, burstM: 500,
 		liveRows: 20, liveRate: 200, liveFor: time.Second,
-		hubSubs: 20, hubMsgs: 50, hubWindow: 8,
+		hubSubs: 20, hubMsgs: 50, hubWindow: 8, hubLatency: 10,
 		idleConns: 200,
 		brotli:    5,
 	}
@@ -44,7 +45,7 @@ var (
 		mode:  "full",
 		echoN: 10_000, burstM: 100_000,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
-		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32,
+		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,
 		brotli:    11, // as `make build` serves them
 	}

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/matih-ai/realtime/server"
 )
 
 // report collects the figures of one run and prints them.
@@ -148,8 +150,8 @@ func (r *report) markdown() string {
 	}
 
 	w("## Server (native, loopback)\n\n%s\n", r.serverTable())
-	w("- Fan-out: one publisher, %s subscribers (coder/websocket clients in the same process), %s messages, at most %d under way (a message is done once every subscriber has it). The hub is Server.Publish with default options; the bare loop is a coder/websocket server whose connections each write the same envelopes, one per frame, from a channel. Latency runs from publish to the subscriber's decode of the message.\n",
-		groupDigits(float64(r.cfg.hubSubs)), groupDigits(float64(r.cfg.hubMsgs)), r.cfg.hubWindow)
+	w("- Fan-out: one publisher, %s subscribers (coder/websocket clients in the same process, reading and decoding every message). The rate: %s messages, at most %d under way (a message is done once every subscriber has it). The latency, from publish to the subscriber's decode: %d messages before those, each published once the one before reached everyone. The hub is Server.Publish with default options; the bare loop is a coder/websocket server whose connections each write the same envelopes, one per frame, from a channel of %d.\n",
+		groupDigits(float64(r.cfg.hubSubs)), groupDigits(float64(r.cfg.hubMsgs)), r.cfg.hubWindow, r.cfg.hubLatency, server.DefaultSendBuffer)
 	w("- Idle: %s connections made by a child process to a server with default options; the server process's Go heap (after GC) and goroutine stacks, and its resident memory, before and after.\n", groupDigits(float64(r.idle.conns)))
 	return b.String()
 }
@@ -205,9 +207,9 @@ func (r *report) serverTable() string {
 		}
 		t.rows = append(t.rows, []string{name, format(bare), cell, text})
 	}
-	hubRow("fan-out deliveries", r.bare.rate, r.hub.rate, func(v float64) string { return groupDigits(v) + "/s" }, &ratioTarget{ratio: 0.8})
-	hubRow("publish to receive p50", r.bare.p50, r.hub.p50, millis, nil)
-	hubRow("publish to receive p99", r.bare.p99, r.hub.p99, millis, nil)
+	hubRow(fmt.Sprintf("fan-out deliveries, %d messages under way", r.cfg.hubWindow), r.bare.rate, r.hub.rate, func(v float64) string { return groupDigits(v) + "/s" }, &ratioTarget{ratio: 0.8})
+	hubRow("publish to receive p50, one message at a time", r.bare.p50, r.hub.p50, millis, nil)
+	hubRow("publish to receive p99, one message at a time", r.bare.p99, r.hub.p99, millis, nil)
 	hubRow("frames read by each subscriber", r.bare.frames, r.hub.frames, groupDigits, nil)
 	idle := func(name string, v float64, target string) {
 		t.rows = append(t.rows, []string{name, "", v2s(v), target})

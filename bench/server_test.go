@@ -47,7 +47,7 @@ const fanoutChannel = "bench:fanout"
 type fanoutResult struct {
 	rate     float64 // deliveries a second
 	p50, p99 float64 // ms from publish to receive
-	frames   float64 // frames each subscriber read, on average
+	frames   float64 // frames each subscriber read, on average, in all
 }
 
 // serve serves h on 127.0.0.1 until the test ends and returns its ws:// URL.
@@ -154,12 +154,14 @@ type fanout struct {
 	publish   func(data []byte) error // to every subscriber
 }
 
-// runFanout dials cfg.hubSubs subscribers, publishes cfg.hubMsgs messages
-// with at most cfg.hubWindow under way, and times their delivery.
+// runFanout dials cfg.hubSubs subscribers; it publishes cfg.hubLatency
+// messages one at a time, each once every subscriber has the one before,
+// for the latency, then cfg.hubMsgs with at most cfg.hubWindow under way,
+// for the rate.
 func runFanout(t *testing.T, cfg config, f fanout) fanoutResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	n, msgs := cfg.hubSubs, cfg.hubMsgs
+	n, total := cfg.hubSubs, cfg.hubLatency+cfg.hubMsgs
 	conns, err := dialAll(ctx, f.url, n)
 	if err != nil {
 		t.Fatal(err)
@@ -183,19 +185,19 @@ func runFanout(t *testing.T, cfg config, f fanout) fanoutResult {
 		}
 	}
 
-	received := make([]atomic.Int32, msgs) // subscribers that have message i
+	received := make([]atomic.Int32, total) // subscribers that have message i
 	progress := make(chan struct{}, 1)
-	latency := make([][]float64, n) // ms, per subscriber
+	latency := make([][]float64, n) // ms, per subscriber, in message order
 	frames := make([]int, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for s, c := range conns {
-		latency[s] = make([]float64, 0, msgs)
+		latency[s] = make([]float64, 0, total)
 		wg.Go(func() {
-			for got := 0; got < msgs; {
+			for len(latency[s]) < total {
 				_, frame, err := c.Read(ctx)
 				if err != nil {
-					errs <- fmt.Errorf("subscriber %d after %d messages: %w", s, got, err)
+					errs <- fmt.Errorf("subscriber %d after %d messages: %w", s, len(latency[s]), err)
 					return
 				}
 				frames[s]++
@@ -217,14 +219,12 @@ func runFanout(t *testing.T, cfg config, f fanout) fanoutResult {
 						default:
 						}
 					}
-					got++
 				}
 			}
 		})
 	}
-	done := func(i int) bool { return received[i].Load() == int32(n) }
 	wait := func(i int) {
-		for !done(i) {
+		for received[i].Load() < int32(n) {
 			select {
 			case <-progress:
 			case err := <-errs:
@@ -234,29 +234,35 @@ func runFanout(t *testing.T, cfg config, f fanout) fanoutResult {
 			}
 		}
 	}
-	start := time.Now()
-	for i := range msgs {
-		if i >= cfg.hubWindow {
-			wait(i - cfg.hubWindow)
+	// publish sends messages [from, to), at most window under way.
+	publish := func(from, to, window int) time.Duration {
+		start := time.Now()
+		for i := from; i < to; i++ {
+			if i-from >= window {
+				wait(i - window)
+			}
+			if err := f.publish(fmt.Appendf(nil, `{"i":%d,"t":%d}`, i, time.Now().UnixNano())); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := f.publish(fmt.Appendf(nil, `{"i":%d,"t":%d}`, i, time.Now().UnixNano())); err != nil {
-			t.Fatal(err)
-		}
+		wait(to - 1)
+		return time.Since(start)
 	}
-	wait(msgs - 1)
-	elapsed := time.Since(start)
+	publish(0, cfg.hubLatency, 1)
+	elapsed := publish(cfg.hubLatency, total, cfg.hubWindow)
 	wg.Wait()
 
-	all := slices.Concat(latency...)
-	slices.Sort(all)
-	var totalFrames int
-	for _, f := range frames {
-		totalFrames += f
+	var alone []float64
+	totalFrames := 0
+	for s := range n {
+		alone = append(alone, latency[s][:cfg.hubLatency]...)
+		totalFrames += frames[s]
 	}
+	slices.Sort(alone)
 	return fanoutResult{
-		rate:   float64(n*msgs) / elapsed.Seconds(),
-		p50:    percentile(all, 50),
-		p99:    percentile(all, 99),
+		rate:   float64(n*cfg.hubMsgs) / elapsed.Seconds(),
+		p50:    percentile(alone, 50),
+		p99:    percentile(alone, 99),
 		frames: float64(totalFrames) / float64(n),
 	}
 }
