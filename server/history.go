@@ -150,7 +150,8 @@ func leastRecent[V any](m map[string]V, age func(V) uint64) string {
 type channelLog struct {
 	start uint64 // id of the first message ever kept
 	last  uint64
-	ring  []HistoryMessage // ring[(first+i)%len(ring)] is the i-th oldest held
+	size  int              // the most messages held
+	ring  []HistoryMessage // ring[(first+i)%len(ring)] is the i-th oldest held; grows up to size
 	first int
 	held  int
 	marks map[string]mark
@@ -165,7 +166,7 @@ type mark struct {
 }
 
 func newChannelLog(size int) *channelLog {
-	return &channelLog{ring: make([]HistoryMessage, size), marks: make(map[string]mark)}
+	return &channelLog{size: size, marks: make(map[string]mark)}
 }
 
 // errIDOrder refuses an Append whose id is not above the last one.
@@ -182,8 +183,9 @@ func (l *channelLog) append(m HistoryMessage) error {
 	if m.Publisher != "" {
 		l.setMark(m.Publisher, mark{seq: m.Seq, id: m.ID})
 	}
-	if l.held < len(l.ring) {
-		l.ring[(l.first+l.held)%len(l.ring)] = m
+	if l.held < l.size {
+		// The ring fills before it wraps: first is 0 until then.
+		l.ring = append(l.ring, m)
 		l.held++
 		return nil
 	}

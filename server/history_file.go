@@ -30,10 +30,15 @@ type FileHistory struct {
 	size     int
 	channels int
 
-	mu    sync.Mutex
-	open  map[string]*fileLog
-	clock uint64
+	mu     sync.Mutex
+	open   map[string]*fileLog
+	clock  uint64
+	closed bool
 }
+
+// ErrHistoryClosed is returned by a [FileHistory] used after Close:
+// another one may have the directory by then.
+var ErrHistoryClosed = errors.New("server: history closed")
 
 var _ History = (*FileHistory)(nil)
 
@@ -126,10 +131,12 @@ func (h *FileHistory) Since(channel string, id uint64) ([]HistoryMessage, error)
 	return l.since(channel, id)
 }
 
-// Close closes the open files. The history must not be used afterwards.
+// Close closes the open files; using the history afterwards fails with
+// ErrHistoryClosed.
 func (h *FileHistory) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	var errs []error
 	for name, l := range h.open {
 		if err := l.f.Close(); err != nil {
@@ -147,6 +154,9 @@ func (h *FileHistory) path(channel string) string {
 // logLocked returns the log of channel, reading its file when it is not
 // held yet.
 func (h *FileHistory) logLocked(channel string) (*fileLog, error) {
+	if h.closed {
+		return nil, fmt.Errorf("failed to use the history of %q: %w", channel, ErrHistoryClosed)
+	}
 	h.clock++
 	if l := h.open[channel]; l != nil {
 		l.used = h.clock

@@ -205,6 +205,9 @@ func TestFileHistoryRewritesAndRecoversFromACutLine(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := h.Head("chat:room", ""); !errors.Is(err, ErrHistoryClosed) {
+		t.Fatalf("Head after Close: %v, want ErrHistoryClosed", err)
+	}
 	h, err = OpenFileHistory(dir, 4, 1)
 	if err != nil {
 		t.Fatal(err)

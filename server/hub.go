@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
@@ -37,6 +38,10 @@ type hub struct {
 	// subs. Publishers share it; subscription changes take it alone.
 	mu       sync.RWMutex
 	channels map[string]*channel
+
+	// Counts, for tests and diagnostics.
+	repeats  atomic.Int64 // publishes dropped as repeats
+	replayed atomic.Int64 // messages sent again to subscribers that resumed
 }
 
 // channel is the subscribers of one channel with at least one.
@@ -137,6 +142,7 @@ func (h *hub) publish(name string, data json.RawMessage, publisher string, seq u
 		return false, err
 	}
 	if publisher != "" && seq <= mark {
+		h.repeats.Add(1)
 		return true, nil
 	}
 	now := h.clock.Now()
@@ -204,6 +210,7 @@ func (h *hub) join(c *client, name string, since *uint64) (last uint64, err erro
 		}
 	}
 	h.replay(c, name, replay)
+	h.replayed.Add(int64(len(replay)))
 	return last, nil
 }
 

@@ -58,6 +58,13 @@ type Center struct {
 	mu        sync.Mutex
 	store     *Store
 	listeners []func()
+	// resume is the seq to sync after: every notification up to it has
+	// come. A live one raises it only once a batch has come on the same
+	// connection: one that came before may follow a gap the batch fills,
+	// and if the connection ends first the next sync must still ask for
+	// the gap.
+	resume uint64
+	synced bool // a batch came on the current connection
 }
 
 // NewCenter loads the user's saved store and starts receiving.
@@ -82,6 +89,7 @@ func NewCenter(c *ws.Client, user string, opts CenterOptions) (*Center, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: failed to subscribe to %s: %w", n.channel, err)
 	}
+	n.resume = n.store.LastSeq()
 	n.stop = append(n.stop, unsubscribe, c.OnStatus(func(s ws.Status) {
 		if s == ws.StatusConnected {
 			n.sync()
@@ -93,10 +101,14 @@ func NewCenter(c *ws.Client, user string, opts CenterOptions) (*Center, error) {
 	return n, nil
 }
 
-// sync asks for what came after the newest notification held.
+// sync asks for what came after the last notification up to which none
+// is missing. Status changes and the connection's envelopes reach the
+// Center in order, so what follows a connected status is of that
+// connection.
 func (n *Center) sync() {
 	n.mu.Lock()
-	after := n.store.LastSeq()
+	n.synced = false
+	after := n.resume
 	n.mu.Unlock()
 	data, _ := json.Marshal(SyncData{After: after})
 	n.client.Send(protocol.Envelope{Type: TypeSync, Channel: n.channel, Data: data})
@@ -124,7 +136,13 @@ func (n *Center) receive(e protocol.Envelope) {
 	}
 	var added []Notification
 	n.mu.Lock()
+	if e.Type == TypeBatch {
+		n.synced = true
+	}
 	for _, item := range items {
+		if n.synced {
+			n.resume = max(n.resume, item.Seq)
+		}
 		item.State = "" // read state is this client's, never the server's
 		ok, err := n.store.Add(item)
 		if err != nil {
