@@ -18,7 +18,7 @@ TSC      := node_modules/.bin/tsc
 NODE_MODULES := node_modules/.package-lock.json
 GO_SRC   := go.mod go.sum $(shell find wasm components server -name '*.go' -not -name '*_test.go')
 
-.PHONY: all build run test bench fuzz load lint typecheck clean FORCE
+.PHONY: all build run test bench fuzz load soak lint typecheck clean FORCE
 
 all: build
 
@@ -70,6 +70,12 @@ fuzz:
 # fails on any loss or error. `make test` runs a small one.
 load:
 	$(GO) run ./server/cmd/realtime-load $(LOAD_FLAGS)
+
+# 50 clients, SSE tickers and notification centers for 25 s through a
+# proxy that drops, cuts, stalls and delays, with two server restarts;
+# fails on any message lost or repeated. `make test` runs a 3 s one.
+soak:
+	SOAK=full $(GO) test -race -count=1 -run '^TestSoak$$' -v ./server
 
 lint:
 	bash .ci/lint.sh
