@@ -77,3 +77,25 @@ func TestLiveDemoShowsStaleWhileDisconnected(t *testing.T) {
 	waitFor(t, ctx, "the stale age", `/\ds/.test(document.querySelector('.rt-live-indicator .rt-status__detail')?.textContent ?? "")`)
 	screenshot(t, ctx, "live-stale")
 }
+
+// Polling runs on wasm/fetch in the browser: a feed whose WebSocket cannot
+// connect polls /live/<feed> beside it, and shows the snapshot.
+func TestModuleLivePollsWhileTheWebSocketCannotConnect(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, "/e2e/module.html")
+	waitFor(t, ctx, "the module to connect", `t.ws?.status === "connected"`)
+	evalJS[bool](t, ctx, `
+		t.down = t.rt.connect({ url: "/no-websocket-here", reconnectDelay: 100, maxReconnectDelay: 100, maxReconnectAttempts: Infinity });
+		t.polled = t.rt.live(t.down, "orders", { poll: true, pollAfter: 100, pollInterval: 100 });
+		t.polledRows = "";
+		t.polled.onChange((s) => {
+			if (s.status === "polling") t.polledRows = s.items.map((it) => it.id + "=" + it.orders).sort().join(" ");
+		});
+		true`)
+	_, want := serverOrders(t, srv.URL(""))
+	waitFor(t, ctx, "the polled snapshot", fmt.Sprintf(`t.polledRows === %q && t.polled.stats().polls >= 2`, want))
+	if st := evalJS[string](t, ctx, `t.down.status`); st == "connected" {
+		t.Fatalf("the WebSocket to nowhere is %s", st)
+	}
+	evalJS[bool](t, ctx, `t.polled.close(), t.down.close(), true`)
+	noPageErrors(t, ctx)
+}

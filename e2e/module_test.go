@@ -225,6 +225,13 @@ func TestModuleShutdownLeavesNothingBehind(t *testing.T) {
 		t.l = t.rt.live(t.ws, "orders");
 		t.rows = 0;
 		t.l.onChange((s) => { t.rows = s.items.length; });
+		t.streams = []; // the abort signals of the runtime's SSE requests
+		const fetch0 = window.fetch;
+		t.restoreFetch = () => { window.fetch = fetch0; };
+		window.fetch = (url, opts) => {
+			if (String(url).includes("/sse/")) t.streams.push(opts.signal);
+			return fetch0(url, opts);
+		};
 		t.s = t.rt.eventSource({ url: "/sse/ticker" });
 		t.ticks = 0;
 		t.s.on("tick", () => { t.ticks++; });
@@ -256,6 +263,10 @@ func TestModuleShutdownLeavesNothingBehind(t *testing.T) {
 	if got := evalJS[string](t, ctx, `t.attempt(() => t.rt.stats())`); got != "shutdown: the realtime module was shut down" {
 		t.Errorf("stats after shutdown: %s", got)
 	}
+	// The stream's fetch is aborted, not left running: the browser would
+	// go on receiving it.
+	waitFor(t, ctx, "the stream's request to be aborted", `t.streams.length > 0 && t.streams.every((s) => s.aborted)`)
+	evalJS[bool](t, ctx, `t.restoreFetch(), true`)
 	if got := listeners(t, ctx, "window"); !slices.Equal(got, []string{"error", "unhandledrejection"}) {
 		t.Errorf("window listeners after shutdown: %v", got)
 	}

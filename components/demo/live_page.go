@@ -3,7 +3,6 @@ package demo
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -68,7 +67,7 @@ func (c *ordersPanel) togglePause(ctx app.Context, e app.Event) {
 func (c *ordersPanel) burst(ctx app.Context, e app.Event) {
 	c.bursting = true
 	ctx.Async(func() {
-		err := demoJSON(http.MethodPost, "/live/burst?feed=orders&n=1000", nil, nil)
+		err := demoJSON("POST", "/live/burst?feed=orders&n=1000", nil, nil)
 		ctx.Dispatch(func(app.Context) {
 			c.bursting = false
 			c.problem = ""

@@ -1,16 +1,15 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/matih-ai/realtime/components"
+	"github.com/matih-ai/realtime/wasm/fetch"
 )
 
 // QueriesPage starts simulated SQL queries of different lengths and shows
@@ -47,7 +46,7 @@ func (c *queriesPanel) OnMount(ctx app.Context) {
 		var recent []struct {
 			ID string `json:"id"`
 		}
-		if err := demoJSON(http.MethodGet, "/queries", nil, &recent); err != nil {
+		if err := demoJSON("GET", "/queries", nil, &recent); err != nil {
 			ctx.Dispatch(func(app.Context) { c.problem = err.Error() })
 			return
 		}
@@ -66,7 +65,7 @@ func (c *queriesPanel) start(kind, sql string) app.EventHandler {
 			var out struct {
 				ID string `json:"id"`
 			}
-			err := demoJSON(http.MethodPost, "/queries", map[string]string{"sql": sql, "kind": kind}, &out)
+			err := demoJSON("POST", "/queries", map[string]string{"sql": sql, "kind": kind}, &out)
 			if err == nil {
 				if t := components.QueriesOf(""); t != nil {
 					err = t.Track(out.ID)
@@ -107,21 +106,22 @@ func (c *queriesPanel) Render() app.UI {
 func demoJSON(method, path string, in, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var body bytes.Buffer
-	if in != nil {
-		json.NewEncoder(&body).Encode(in)
-	}
 	u := app.Window().URL()
-	req, err := http.NewRequestWithContext(ctx, method, u.Scheme+"://"+u.Host+path, &body)
-	if err != nil {
-		return err
+	req := &fetch.Request{Method: method, URL: u.Scheme + "://" + u.Host + path, Header: map[string]string{
+		"Content-Type": "application/json",
+		"Accept":       "application/json", // GET /queries is also the page
+	}}
+	if in != nil {
+		body, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		req.Body = body
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json") // GET /queries is also the page
 	if tok := app.Getenv(TokenEnv); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header["Authorization"] = "Bearer " + tok
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := fetch.Do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("failed to reach the server: %w", err)
 	}

@@ -3,7 +3,6 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func (p *SSEPage) Render() app.UI {
 					body, _ := json.Marshal(map[string]any{"prompt": p.prompt, "ask": p.asked})
 					return &components.EventSource{
 						Name:    "answer",
-						Config:  sse.Config{URL: "/sse/answer", Method: http.MethodPost, Body: body, AuthToken: token},
+						Config:  sse.Config{URL: "/sse/answer", Method: "POST", Body: body, AuthToken: token},
 						Content: []app.UI{&answerPanel{}},
 					}
 				}).Else(func() app.UI {
@@ -224,4 +223,4 @@ func orDash(s string) string {
 }
 
 // postDemo makes a demo request to the server, with the page's token.
-func postDemo(path string) error { return demoJSON(http.MethodPost, path, nil, nil) }
+func postDemo(path string) error { return demoJSON("POST", path, nil, nil) }

@@ -3,12 +3,12 @@ package live
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"path"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 )
 
 // Options tune a Feed; a zero field takes its default.
@@ -35,9 +35,9 @@ type Options struct {
 	// AuthToken is sent with polls as "Authorization: Bearer <token>".
 	// Default is the WebSocket client's AuthToken.
 	AuthToken string
-	// HTTPClient makes the polls. Default is http.DefaultClient (fetch, in
-	// the browser).
-	HTTPClient *http.Client
+	// Fetch makes the polls. Default is fetch.Do (the browser's fetch API;
+	// natively net/http's DefaultClient).
+	Fetch fetch.Func
 
 	// Clock tells time and runs timers. Default is the wall clock.
 	Clock clock.Clock
@@ -77,8 +77,8 @@ func (o Options) withDefaults(token string) (Options, error) {
 	if o.AuthToken == "" {
 		o.AuthToken = token
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
+	if o.Fetch == nil {
+		o.Fetch = fetch.Do
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real

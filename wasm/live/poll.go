@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 	"github.com/matih-ai/realtime/wasm/ws"
 )
 
@@ -101,23 +101,19 @@ func (f *Feed) pollOnce(p *poller) {
 func (f *Feed) fetch(ctx context.Context) (Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.opts.PollURL, nil)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	req.Header.Set("Accept", "application/json")
+	req := &fetch.Request{Method: "GET", URL: f.opts.PollURL, Header: map[string]string{"Accept": "application/json"}}
 	if f.opts.AuthToken != "" {
-		req.Header.Set("Authorization", "Bearer "+f.opts.AuthToken)
+		req.Header["Authorization"] = "Bearer " + f.opts.AuthToken
 	}
-	resp, err := f.opts.HTTPClient.Do(req)
+	resp, err := f.opts.Fetch(ctx, req)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	defer resp.Body.Close()
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
+	case resp.StatusCode == 404:
 		return Snapshot{}, fmt.Errorf("%w: GET %s: %s", ErrUnknownFeed, f.opts.PollURL, resp.Status)
-	case resp.StatusCode != http.StatusOK:
+	case resp.StatusCode != 200:
 		return Snapshot{}, fmt.Errorf("GET %s: %s", f.opts.PollURL, resp.Status)
 	}
 	var s Snapshot

@@ -2,23 +2,19 @@
 
 package notify
 
-import "honnef.co/go/js/dom/v2"
+import "github.com/matih-ai/realtime/wasm/internal/browser"
 
 // PauseWhenHidden pauses t's countdowns while the page is hidden, so a
 // toast is not dismissed before anyone could see it.
 func PauseWhenHidden(t *Toaster) (stop func()) {
-	doc := dom.GetWindow().Document()
-	check := func(dom.Event) {
-		if doc.Underlying().Get("visibilityState").String() == "hidden" {
+	check := func() {
+		if browser.Hidden() {
 			t.Pause("hidden")
 		} else {
 			t.Resume("hidden")
 		}
 	}
-	f := doc.AddEventListener("visibilitychange", false, check)
-	check(nil)
-	return func() {
-		doc.RemoveEventListener("visibilitychange", false, f)
-		f.Release()
-	}
+	stop = browser.On(browser.Document(), "visibilitychange", check)
+	check()
+	return stop
 }

@@ -6,13 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"honnef.co/go/js/dom/v2"
+	"github.com/matih-ai/realtime/wasm/internal/browser"
 )
 
 func watchActivity(t *Tracker, idleAfter time.Duration) func() {
-	win := dom.GetWindow()
-	doc := win.Document()
-	hidden := func() bool { return doc.Underlying().Get("visibilityState").String() == "hidden" }
+	hidden := browser.Hidden
 
 	var (
 		mu    sync.Mutex
@@ -20,7 +18,7 @@ func watchActivity(t *Tracker, idleAfter time.Duration) func() {
 	)
 	// Input resets the idle countdown; it fires often, so the status is
 	// only sent when it changes (SetStatus) and the timer is reused.
-	active := func(dom.Event) {
+	active := func() {
 		if hidden() {
 			return
 		}
@@ -37,27 +35,22 @@ func watchActivity(t *Tracker, idleAfter time.Duration) func() {
 		}
 		mu.Unlock()
 	}
-	visibility := func(e dom.Event) {
+	visibility := func() {
 		if hidden() {
 			t.SetStatus(StatusAway)
 			return
 		}
-		active(e)
+		active()
 	}
 	var removers []func()
-	on := func(target dom.EventTarget, event string, fn func(dom.Event)) {
-		f := target.AddEventListener(event, false, fn)
-		removers = append(removers, func() {
-			target.RemoveEventListener(event, false, f)
-			f.Release()
-		})
-	}
 	for _, ev := range []string{"pointermove", "pointerdown", "keydown", "wheel", "focus"} {
-		on(win, ev, active)
+		removers = append(removers, browser.On(browser.Window(), ev, active))
 	}
-	on(doc, "visibilitychange", visibility)
-	on(win, "pagehide", func(dom.Event) { t.Leave() })
-	visibility(nil)
+	removers = append(removers,
+		browser.On(browser.Document(), "visibilitychange", visibility),
+		browser.On(browser.Window(), "pagehide", t.Leave),
+	)
+	visibility()
 	return func() {
 		for _, r := range removers {
 			r()

@@ -1,17 +1,16 @@
 package sse
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 	"github.com/matih-ai/realtime/wasm/internal/callback"
 )
 
@@ -311,36 +310,28 @@ func (c *Client) startLocked() {
 	if c.cfg.IdleTimeout > 0 {
 		c.scheduleIdleLocked(gen, c.cfg.IdleTimeout)
 	}
-	req, err := c.request(ctx)
 	c.setStatusLocked(StatusConnecting)
-	if err != nil { // validated by New: should not happen
-		c.failLocked(err, 0, true)
-		return
-	}
-	go c.run(ctx, cancel, gen, req, c.lastEventID)
+	go c.run(ctx, cancel, gen, c.requestLocked(), c.lastEventID)
 }
 
-func (c *Client) request(ctx context.Context) (*http.Request, error) {
-	var body io.Reader
-	if c.cfg.Method == http.MethodPost {
-		body = bytes.NewReader(c.cfg.Body)
+func (c *Client) requestLocked() *fetch.Request {
+	h := make(map[string]string, len(c.cfg.Headers)+4)
+	for k, v := range c.cfg.Headers { // New refused the names set below
+		h[k] = v
 	}
-	req, err := http.NewRequestWithContext(ctx, c.cfg.Method, c.cfg.URL, body)
-	if err != nil {
-		return nil, fmt.Errorf("sse: failed to build the request: %w", err)
-	}
-	for k, v := range c.cfg.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Cache-Control", "no-cache")
+	h["Accept"] = "text/event-stream"
+	h["Cache-Control"] = "no-cache"
 	if c.cfg.AuthToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.AuthToken)
+		h["Authorization"] = "Bearer " + c.cfg.AuthToken
 	}
 	if c.lastEventID != "" {
-		req.Header.Set("Last-Event-ID", c.lastEventID)
+		h["Last-Event-ID"] = c.lastEventID
 	}
-	return req, nil
+	req := &fetch.Request{Method: c.cfg.Method, URL: c.cfg.URL, Header: h}
+	if c.cfg.Method == "POST" {
+		req.Body = c.cfg.Body
+	}
+	return req
 }
 
 // scheduleIdleLocked takes the connection for dropped once nothing has
@@ -363,17 +354,15 @@ func (c *Client) scheduleIdleLocked(gen int, d time.Duration) {
 }
 
 // run makes one connection and reads it to its end.
-func (c *Client) run(ctx context.Context, cancel context.CancelCauseFunc, gen int, req *http.Request, lastID string) {
+// Cancelling ctx aborts the request, and a body being read.
+func (c *Client) run(ctx context.Context, cancel context.CancelCauseFunc, gen int, req *fetch.Request, lastID string) {
 	defer cancel(errEnded)
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := c.cfg.Fetch(ctx, req)
 	if err != nil {
 		c.ended(gen, ctx, fmt.Errorf("sse: failed to connect to %s: %w", c.cfg.URL, err))
 		return
 	}
 	defer resp.Body.Close()
-	// In the browser, cancelling a fetch whose headers have arrived does
-	// not end its body: closing it does.
-	defer context.AfterFunc(ctx, func() { resp.Body.Close() })()
 	if err := c.check(resp); err != nil {
 		c.ended(gen, ctx, err)
 		return

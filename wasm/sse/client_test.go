@@ -1,3 +1,8 @@
+//go:build !js
+
+// The client tests serve with net/http/httptest and plug its client in
+// with fetch.Client, which exists natively only.
+
 package sse_test
 
 import (

@@ -3,14 +3,13 @@ package sse
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 )
 
 // Config configures a Client; a zero field takes its default.
@@ -63,10 +62,10 @@ type Config struct {
 	// again. Browser only; default is off.
 	CloseWhenHidden bool
 
-	// HTTPClient makes the requests. It must have no Timeout, which would
-	// cut every stream: IdleTimeout detects dead ones. Default is
-	// http.DefaultClient (fetch, in the browser).
-	HTTPClient *http.Client
+	// Fetch makes the requests. It must not time out, which would cut
+	// every stream: IdleTimeout detects dead ones. Default is fetch.Do
+	// (the browser's fetch API; natively net/http's DefaultClient).
+	Fetch fetch.Func
 	// Clock tells time and runs timers. Default is the wall clock.
 	Clock clock.Clock
 }
@@ -89,7 +88,7 @@ func configErr(format string, args ...any) error {
 }
 
 // reservedHeaders are set by the client on every request.
-var reservedHeaders = []string{"Accept", "Cache-Control", "Last-Event-Id"}
+var reservedHeaders = []string{"Accept", "Cache-Control", "Last-Event-ID"}
 
 // withDefaults validates c and fills its zero fields.
 func (c Config) withDefaults() (Config, error) {
@@ -108,12 +107,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch c.Method = strings.ToUpper(c.Method); c.Method {
 	case "":
-		c.Method = http.MethodGet
-	case http.MethodGet, http.MethodPost:
+		c.Method = "GET"
+	case "GET", "POST":
 	default:
 		return c, configErr("method %q: use GET or POST", c.Method)
 	}
-	if len(c.Body) > 0 && c.Method != http.MethodPost {
+	if len(c.Body) > 0 && c.Method != "POST" {
 		return c, configErr("a body needs method POST, not %s", c.Method)
 	}
 	for name, value := range c.Headers {
@@ -123,13 +122,12 @@ func (c Config) withDefaults() (Config, error) {
 		if strings.ContainsAny(value, "\r\n\x00") {
 			return c, configErr("header %s holds a line break or NUL", name)
 		}
-		canon := textproto.CanonicalMIMEHeaderKey(name)
 		for _, r := range reservedHeaders {
-			if canon == r {
+			if strings.EqualFold(name, r) {
 				return c, configErr("header %s is set by the client (use LastEventID to resume)", name)
 			}
 		}
-		if canon == "Authorization" && c.AuthToken != "" {
+		if strings.EqualFold(name, "Authorization") && c.AuthToken != "" {
 			return c, configErr("header Authorization and AuthToken are both set")
 		}
 	}
@@ -171,11 +169,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxEventSize == 0 {
 		c.MaxEventSize = DefaultMaxEventSize
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = http.DefaultClient
-	}
-	if c.HTTPClient.Timeout > 0 {
-		return c, configErr("httpClient.Timeout %v would cut every stream: leave it 0 and set IdleTimeout", c.HTTPClient.Timeout)
+	if c.Fetch == nil {
+		c.Fetch = fetch.Do
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real

@@ -2,7 +2,6 @@ package sse_test
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +30,14 @@ func TestConfigDefaults(t *testing.T) {
 		{"idleTimeout", cfg.IdleTimeout, 45 * time.Second},
 		{"maxEventSize", cfg.MaxEventSize, 1 << 20},
 		{"closeWhenHidden", cfg.CloseWhenHidden, false},
-		{"httpClient", cfg.HTTPClient, http.DefaultClient},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
 		}
+	}
+	if cfg.Fetch == nil {
+		t.Error("fetch: nil, want fetch.Do")
 	}
 	if s := c.State(); s.Status != sse.StatusClosed || s.Retry != 3*time.Second {
 		t.Errorf("a new client: %+v, want closed with the default retry", s)
@@ -71,7 +72,6 @@ func TestConfigErrors(t *testing.T) {
 		{"stable after", sse.Config{URL: "http://h/", StableAfter: -1}, "negative"},
 		{"idle timeout", sse.Config{URL: "http://h/", IdleTimeout: -2}, "use -1"},
 		{"event size", sse.Config{URL: "http://h/", MaxEventSize: -1}, "negative"},
-		{"client timeout", sse.Config{URL: "http://h/", HTTPClient: &http.Client{Timeout: time.Second}}, "would cut every stream"},
 	}
 	for _, tc := range cases {
 		_, err := sse.New(tc.cfg)

@@ -1,8 +1,8 @@
 // Package sse is the Server-Sent Events side of the realtime runtime: a
 // parser that follows the WHATWG HTML standard's event stream
-// interpretation, and a client that streams over net/http and resumes after
-// every drop without losing or repeating an event. It runs natively and in
-// the browser (GOOS=js GOARCH=wasm).
+// interpretation, and a client that streams over package fetch and resumes
+// after every drop without losing or repeating an event. It runs natively
+// and in the browser (GOOS=js GOARCH=wasm).
 //
 // # Resuming
 //
@@ -30,8 +30,8 @@
 //
 // # In the browser
 //
-// net/http runs on fetch there, so Method, Body, Headers and AuthToken work
-// as natively (cross-origin, Authorization and Last-Event-ID make the
+// Requests go through the browser's fetch API, so Method, Body, Headers and
+// AuthToken work as natively (cross-origin, Authorization and Last-Event-ID make the
 // browser send a CORS preflight). The client reconnects at once on the
 // window's "online" event, and with CloseWhenHidden closes the stream while
 // the page is hidden. Hidden tabs throttle timers, so the idle timeout may

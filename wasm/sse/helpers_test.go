@@ -1,3 +1,8 @@
+//go:build !js
+
+// The client tests serve with net/http/httptest and plug its client in
+// with fetch.Client, which exists natively only.
+
 package sse_test
 
 import (
@@ -14,6 +19,7 @@ import (
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 	"github.com/matih-ai/realtime/wasm/sse"
 )
 
@@ -126,7 +132,7 @@ func newHarness(t *testing.T, cfg sse.Config, handle func(w http.ResponseWriter,
 		errs:   make(chan error, 1000),
 	}
 	cfg.URL = h.srv.hs.URL + "/sse/test"
-	cfg.HTTPClient, cfg.Clock = h.srv.hs.Client(), h.clock
+	cfg.Fetch, cfg.Clock = fetch.Client(h.srv.hs.Client()), h.clock
 	c, err := sse.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/matih-ai/realtime/server"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/fetch"
 	"github.com/matih-ai/realtime/wasm/sse"
 )
 
@@ -167,7 +168,7 @@ type watched struct {
 func watch(t *testing.T, cfg sse.Config) *watched {
 	t.Helper()
 	tr := &http.Transport{}
-	cfg.HTTPClient = &http.Client{Transport: tr}
+	cfg.Fetch = fetch.Client(&http.Client{Transport: tr})
 	if cfg.RetryDelay == 0 {
 		cfg.RetryDelay = 20 * time.Millisecond
 	}

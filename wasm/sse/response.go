@@ -3,18 +3,18 @@ package sse
 import (
 	"fmt"
 	"io"
-	"mime"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/matih-ai/realtime/wasm/fetch"
 )
 
 // ResponseError is a response that is not an event stream: a status other
 // than 200 and 204, or a 200 of another content type.
 type ResponseError struct {
 	StatusCode  int
-	Status      string // as the server gave it, e.g. "401 Unauthorized"
+	Status      string // "401 Unauthorized", or "401" with no reason phrase (HTTP/2 in a browser)
 	ContentType string
 	// Body is the start of the response body (up to 512 bytes), to say
 	// what went wrong.
@@ -25,7 +25,7 @@ type ResponseError struct {
 
 func (e *ResponseError) Error() string {
 	var b strings.Builder
-	if e.StatusCode != http.StatusOK {
+	if e.StatusCode != 200 {
 		fmt.Fprintf(&b, "sse: server answered %s", e.Status)
 	} else {
 		fmt.Fprintf(&b, "sse: server answered %s with content type %q, not text/event-stream", e.Status, e.ContentType)
@@ -38,7 +38,7 @@ func (e *ResponseError) Error() string {
 
 // Temporary reports whether the client retries after it: a 5xx or 429.
 func (e *ResponseError) Temporary() bool {
-	return e.StatusCode >= 500 && e.StatusCode <= 599 || e.StatusCode == http.StatusTooManyRequests
+	return e.StatusCode >= 500 && e.StatusCode <= 599 || e.StatusCode == 429 // Too Many Requests
 }
 
 // snippetSize bounds the body kept in a ResponseError.
@@ -46,20 +46,15 @@ const snippetSize = 512
 
 // check accepts a 200 text/event-stream response; otherwise it returns
 // ErrNoContent or a *ResponseError.
-func (c *Client) check(resp *http.Response) error {
-	if resp.StatusCode == http.StatusNoContent {
+func (c *Client) check(resp *fetch.Response) error {
+	if resp.StatusCode == 204 {
 		return ErrNoContent
 	}
 	ct := resp.Header.Get("Content-Type")
-	if resp.StatusCode == http.StatusOK {
-		if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "text/event-stream" {
-			return nil
-		}
+	if resp.StatusCode == 200 && isEventStream(ct) {
+		return nil
 	}
 	e := &ResponseError{StatusCode: resp.StatusCode, Status: resp.Status, ContentType: ct}
-	if e.Status == "" { // the browser's fetch may give no reason phrase
-		e.Status = strconv.Itoa(resp.StatusCode)
-	}
 	// The idle timeout bounds this read, should the body drip.
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, snippetSize))
 	e.Body = strings.TrimSpace(strings.ToValidUTF8(string(b), "\uFFFD"))
@@ -67,6 +62,21 @@ func (c *Client) check(resp *http.Response) error {
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.cfg.Clock.Now())
 	}
 	return e
+}
+
+// isEventStream reports whether the media type of a Content-Type value is
+// text/event-stream, whatever its parameters.
+func isEventStream(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+}
+
+// httpDates are the formats of an HTTP date (RFC 9110, 5.6.7): the one
+// servers send, and two obsolete ones recipients must accept.
+var httpDates = []string{
+	"Mon, 02 Jan 2006 15:04:05 GMT",
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
 }
 
 // retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
@@ -78,8 +88,13 @@ func retryAfter(v string, now time.Time) time.Duration {
 	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
 		return time.Duration(secs) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	for _, layout := range httpDates {
+		if t, err := time.Parse(layout, v); err == nil {
+			if t.After(now) {
+				return t.Sub(now)
+			}
+			return 0
+		}
 	}
 	return 0
 }
