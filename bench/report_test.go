@@ -216,6 +216,7 @@ func (r *report) serverTable() string {
 	}
 	const maxIdle = 24 << 10
 	idle("idle connection: Go heap + stacks", r.idle.heap, "≤ 24 KB "+mark(r.idle.heap <= maxIdle))
+	idle("idle connection: of which goroutine stacks", r.idle.stacks, "")
 	idle("idle connection: resident memory", r.idle.rss, "")
 	t.rows = append(t.rows, []string{"idle connection: goroutines", "", fmt.Sprintf("%.1f", r.idle.goroutines), ""})
 	return t.markdown()
@@ -259,6 +260,7 @@ func (r *report) missing() []string {
 		check(f.name+" p99", f.res.p99)
 	}
 	check("idle heap", r.idle.heap)
+	check("idle stacks", r.idle.stacks)
 	check("idle resident memory", r.idle.rss)
 	return out
 }

@@ -302,6 +302,7 @@ func dialAll(ctx context.Context, url string, n int) ([]*websocket.Conn, error) 
 type idleResult struct {
 	conns      int
 	heap       float64 // bytes of Go heap and goroutine stacks
+	stacks     float64 // bytes of goroutine stacks
 	rss        float64 // bytes of resident memory
 	goroutines float64
 }
@@ -360,12 +361,13 @@ func benchIdle(t *testing.T, n int) idleResult {
 	return idleResult{
 		conns:      n,
 		heap:       per(after.heap, before.heap),
+		stacks:     per(after.stacks, before.stacks),
 		rss:        per(after.rss, before.rss),
 		goroutines: per(after.goroutines, before.goroutines),
 	}
 }
 
-type memSnapshot struct{ heap, rss, goroutines float64 }
+type memSnapshot struct{ heap, stacks, rss, goroutines float64 }
 
 // memory collects the garbage and measures the process.
 func memory() memSnapshot {
@@ -373,7 +375,12 @@ func memory() memSnapshot {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSnapshot{heap: float64(ms.HeapAlloc + ms.StackInuse), rss: residentMemory(), goroutines: float64(runtime.NumGoroutine())}
+	return memSnapshot{
+		heap:       float64(ms.HeapAlloc + ms.StackInuse),
+		stacks:     float64(ms.StackInuse),
+		rss:        residentMemory(),
+		goroutines: float64(runtime.NumGoroutine()),
+	}
 }
 
 // residentMemory is the process's resident set, in bytes.
