@@ -96,7 +96,12 @@ export interface Realtime {
   /** Subscribes to a live data feed over connection: a snapshot, then deltas. */
   live<T extends LiveItem = LiveItem>(connection: WebSocketConnection, feed: string, options?: LiveOptions): LiveFeed<T>;
 
-  /** Counts the open objects by kind, and the channels subscribed to: for tests and diagnostics. */
+  /**
+   * Counts the open objects by kind, the channels subscribed to, and the
+   * functions the runtime holds for the page's events: for tests and
+   * diagnostics. A count of none is left out: with nothing open, funcs goes
+   * too, or something leaks.
+   */
   stats(): RealtimeStats;
 
   /** Closes everything and releases the module's functions; every later call throws (code "shutdown"). A later loadRealtime starts a fresh runtime. */
@@ -112,6 +117,8 @@ export interface RealtimeStats {
   notifications?: number;
   queries?: number;
   live?: number;
+  /** Functions the runtime holds for the page's events (listeners on sockets, window and document; fetch and frame callbacks). */
+  funcs?: number;
   [kind: string]: number | undefined;
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall/js"
+
+	"github.com/matih-ai/realtime/wasm/internal/browser"
 )
 
 // errClosed is what reading a closed body gives.
@@ -134,17 +136,17 @@ func await(ctx context.Context, promise js.Value) (js.Value, error) {
 		err error
 	}
 	done := make(chan result, 1) // the callbacks never block
-	var ok, fail js.Func
+	var releaseOK, releaseFail func()
 	settle := func(r result) {
 		done <- r
-		ok.Release()
-		fail.Release()
+		releaseOK()
+		releaseFail()
 	}
-	ok = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	ok, releaseOK := browser.Func(func(_ js.Value, args []js.Value) any {
 		settle(result{v: args[0]})
 		return nil
 	})
-	fail = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	fail, releaseFail := browser.Func(func(_ js.Value, args []js.Value) any {
 		settle(result{err: errors.New("fetch: " + js.Global().Get("String").Invoke(args[0]).String())})
 		return nil
 	})

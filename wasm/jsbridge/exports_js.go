@@ -10,6 +10,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/matih-ai/realtime/wasm/internal/browser"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -114,6 +115,11 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		out := map[string]any{}
 		for k, v := range b.Stats() {
 			out[k] = v
+		}
+		// The functions held for the page's events: none once every
+		// object is closed, or one leaks.
+		if n := browser.Funcs(); n > 0 {
+			out["funcs"] = n
 		}
 		return out, nil
 	})

@@ -3,8 +3,9 @@
 package live
 
 import (
-	"sync"
 	"syscall/js"
+
+	"github.com/matih-ai/realtime/wasm/internal/browser"
 )
 
 // animationFrames schedules on requestAnimationFrame, or returns nil where
@@ -16,12 +17,8 @@ func animationFrames() func(f func()) (cancel func()) {
 		return nil
 	}
 	return func(f func()) (cancel func()) {
-		var (
-			cb   js.Func
-			once sync.Once
-		)
-		release := func() { once.Do(func() { cb.Release() }) }
-		cb = js.FuncOf(func(js.Value, []js.Value) any {
+		var release func()
+		cb, release := browser.Func(func(js.Value, []js.Value) any {
 			release()
 			go f()
 			return nil

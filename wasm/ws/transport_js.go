@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"syscall/js"
+
+	"github.com/matih-ai/realtime/wasm/internal/browser"
 )
 
 // dialPlatform opens the browser's WebSocket. Browsers cannot set headers,
@@ -54,8 +56,9 @@ type jsConn struct {
 }
 
 type jsListener struct {
-	event string
-	fn    js.Func
+	event   string
+	fn      js.Func
+	release func()
 }
 
 type jsFrame struct {
@@ -64,11 +67,11 @@ type jsFrame struct {
 }
 
 func (c *jsConn) on(event string, fn func(js.Value)) {
-	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+	f, release := browser.Func(func(_ js.Value, args []js.Value) any {
 		fn(args[0])
 		return nil
 	})
-	c.events = append(c.events, jsListener{event, f})
+	c.events = append(c.events, jsListener{event, f, release})
 	c.ws.Call("addEventListener", event, f)
 }
 
@@ -94,7 +97,7 @@ func (c *jsConn) onClose(e js.Value) {
 	close(c.closed)
 	for _, l := range c.events {
 		c.ws.Call("removeEventListener", l.event, l.fn)
-		l.fn.Release()
+		l.release()
 	}
 	c.events = nil
 }

@@ -2,7 +2,33 @@
 
 package browser
 
-import "syscall/js"
+import (
+	"sync"
+	"sync/atomic"
+	"syscall/js"
+)
+
+// funcs counts the functions made by Func and not released yet.
+var funcs atomic.Int64
+
+// Func is js.FuncOf, counted by Funcs: release frees it, and may be
+// called again.
+func Func(fn func(this js.Value, args []js.Value) any) (f js.Func, release func()) {
+	f = js.FuncOf(fn)
+	funcs.Add(1)
+	var once sync.Once
+	return f, func() {
+		once.Do(func() {
+			f.Release()
+			funcs.Add(-1)
+		})
+	}
+}
+
+// Funcs counts the functions made by Func, On among them, that are not
+// released: what the runtime holds for the page's events, its sockets'
+// and its fetches'. One that outlives its object is a leak.
+func Funcs() int { return int(funcs.Load()) }
 
 // Window is the page's window.
 func Window() js.Value { return js.Global() }
@@ -17,13 +43,13 @@ func Hidden() bool { return Document().Get("visibilityState").String() == "hidde
 // On calls fn on every event of type event at target until remove is
 // called. fn runs in the browser's event loop: it must not block.
 func On(target js.Value, event string, fn func()) (remove func()) {
-	f := js.FuncOf(func(js.Value, []js.Value) any {
+	f, release := Func(func(js.Value, []js.Value) any {
 		fn()
 		return nil
 	})
 	target.Call("addEventListener", event, f)
 	return func() {
 		target.Call("removeEventListener", event, f)
-		f.Release()
+		release()
 	}
 }
