@@ -681,10 +681,14 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 		if gen == c.gen {
 			c.writing = nil
 		}
-		if len(c.pending) > 0 && c.pending[0] == o {
+		_, waiting := c.waiters[o.ref]
+		retry := o.retry && waiting
+		// A retried request whose connection ended as it was written goes
+		// again on the next one, where it is queued first.
+		if len(c.pending) > 0 && c.pending[0] == o && (gen == c.gen || !retry) {
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
-			if _, waiting := c.waiters[o.ref]; o.retry && waiting && gen == c.gen {
+			if retry {
 				c.inflight = append(c.inflight, o)
 			}
 			if len(c.pending) == 0 && !o.control {
