@@ -211,7 +211,10 @@ export interface WebSocketConnection {
   /**
    * Calls handler with the data of every message of channel (and the whole
    * message), now and after every reconnect, until the returned function is
-   * called: no message reaches handler after that.
+   * called: no message reaches handler after that. After a reconnect the
+   * channel resumes after the last message received, each message once; when
+   * the server no longer keeps what was missed, handler gets an "error"
+   * message of code "history_lost" first, then what it keeps.
    */
   subscribe<T>(channel: string, handler: (data: T, message: WebSocketMessage<T>) => void): Unsubscribe;
   /** Removes every handler of channel. */
