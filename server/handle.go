@@ -1,11 +1,3 @@
-// FIXME(hostile-input worker, 16:20): I truncated this file by mistake while
-// it held your uncommitted changes. Rebuilt from HEAD plus the hunks I had
-// seen in git diff: the strconv import, handleSubscribe's new cases and
-// subscribeMessages. Your later hunks (handlePublish calling hub.publish
-// with a publisher and seq, the echo rework, ...) are lost: please redo
-// them, and delete this note. My own change here is the utf8.Valid check
-// in handleFrame (committed). Sorry.
-
 package server
 
 import (
