@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,10 @@ var (
 const (
 	modeEnv   = "BENCH"        // "full", or smoke
 	reportEnv = "BENCH_REPORT" // where to write the report; default nowhere
+	// Counts of the mode to override, for a quicker look at the browser
+	// rows: BENCH_ECHO=2000 BENCH_BURST=20000 go test -run 'TestBench/browser' ./bench
+	echoEnv  = "BENCH_ECHO"
+	burstEnv = "BENCH_BURST"
 )
 
 func TestMain(m *testing.M) {
@@ -78,6 +83,15 @@ func TestBench(t *testing.T) {
 		cfg = full
 	default:
 		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
+	}
+	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM} {
+		if v := os.Getenv(env); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 2 {
+				t.Fatalf("%s=%q: want a count of at least 2", env, v)
+			}
+			*n = i
+		}
 	}
 	rep := &report{cfg: cfg, started: time.Now(), loadBefore: loadAverage()}
 

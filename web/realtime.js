@@ -45,6 +45,7 @@ async function boot(options) {
   const here = import.meta.url;
   const wasmURL = new URL(options.wasmURL ?? new URL("realtime.wasm", here), pageBase()).href;
   const execURL = new URL(options.wasmExecURL ?? new URL("wasm_exec.js", here), pageBase()).href;
+  const socketQueue = loadSocketQueue(new URL("realtime-socket.js", here).href);
 
   if (typeof globalThis.Go !== "function") {
     try {
@@ -83,6 +84,7 @@ async function boot(options) {
     throw new RealtimeError(`failed to instantiate ${wasmURL}: ${err.message}`, "load", { cause: err });
   }
 
+  await socketQueue;
   const rt = new Runtime(go);
   const key = `__realtimeBoot${Math.random().toString(36).slice(2)}`;
   let exitCode = 0;
@@ -103,6 +105,20 @@ async function boot(options) {
     delete globalThis[key];
   }
   return rt.api;
+}
+
+// loadSocketQueue loads the queue in front of the runtime's WebSockets
+// (realtime-socket.js), alongside the rest. It only saves time: without
+// it, Go reads a socket one call per message instead of one per batch.
+async function loadSocketQueue(url) {
+  if (typeof globalThis.realtimeSocketQueue === "function") {
+    return;
+  }
+  try {
+    await import(url);
+  } catch (err) {
+    console.warn(`realtime: failed to load ${url}; WebSockets are read one message at a time: ${err.message}`);
+  }
 }
 
 // report makes a handler's exception visible without stopping the others.

@@ -23,6 +23,10 @@ func Handler(token string) *app.Handler {
 			SVG:     "/web/icon.svg",
 		},
 		Styles: []string{"/web/realtime.css"},
-		Env:    env,
+		// The queue in front of the runtime's WebSockets: Go reads their
+		// messages in batches, not one call each. A plain script, so that
+		// it runs before app.js (deferred) starts the wasm.
+		Scripts: []string{"/web/realtime-socket.js"},
+		Env:     env,
 	}
 }

@@ -27,8 +27,12 @@ func dialPlatform(ctx context.Context, url string, opts DialOptions) (Conn, erro
 	}
 	c.ws.Set("binaryType", "arraybuffer")
 	c.on("open", func(js.Value) { close(c.opened) })
-	c.on("message", c.onMessage)
-	c.on("close", c.onClose)
+	if q := js.Global().Get(socketQueue); q.Type() == js.TypeFunction {
+		c.queue(q)
+	} else {
+		c.on("message", c.onMessage)
+		c.on("close", func(e js.Value) { c.onClose(e.Get("code").Int(), e.Get("reason").String()) })
+	}
 	select {
 	case <-c.opened:
 		return c, nil
@@ -50,10 +54,19 @@ type jsConn struct {
 	opened chan struct{}
 	closed chan struct{}
 
+	// funcs are the callbacks given to realtimeSocketQueue, released
+	// with the close.
+	funcs []js.Func
+
 	mu       sync.Mutex
 	frames   []jsFrame
 	closeErr error
 }
+
+// socketQueue is the global function of web/realtime-socket.js, which
+// queues a socket's messages in JavaScript and hands them over in batches:
+// one call into Go per batch instead of one per message.
+const socketQueue = "realtimeSocketQueue"
 
 type jsListener struct {
 	event   string
@@ -75,6 +88,39 @@ func (c *jsConn) on(event string, fn func(js.Value)) {
 	c.ws.Call("addEventListener", event, f)
 }
 
+// queue reads through realtimeSocketQueue: it calls onBatch with the
+// text frames received since its last call, joined with "\n", their count
+// and the number of binary frames; onClose once all were read.
+func (c *jsConn) queue(q js.Value) {
+	batch := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		c.onBatch(args[0].String(), args[1].Int(), args[2].Int())
+		return nil
+	})
+	closed := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		c.onClose(args[0].Int(), args[1].String())
+		return nil
+	})
+	c.funcs = []js.Func{batch, closed}
+	q.Invoke(c.ws, batch, closed)
+}
+
+// onBatch buffers the frames of a batch: the binary ones (only their
+// error matters, not where they came), then the text ones as one frame.
+func (c *jsConn) onBatch(text string, texts, binaries int) {
+	c.mu.Lock()
+	for range binaries {
+		c.frames = append(c.frames, jsFrame{binary: true})
+	}
+	if texts > 0 {
+		c.frames = append(c.frames, jsFrame{text: []byte(text)})
+	}
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
 func (c *jsConn) onMessage(e js.Value) {
 	data := e.Get("data")
 	frame := jsFrame{binary: data.Type() != js.TypeString}
@@ -90,9 +136,9 @@ func (c *jsConn) onMessage(e js.Value) {
 	}
 }
 
-func (c *jsConn) onClose(e js.Value) {
+func (c *jsConn) onClose(code int, reason string) {
 	c.mu.Lock()
-	c.closeErr = &CloseError{Code: e.Get("code").Int(), Reason: e.Get("reason").String()}
+	c.closeErr = &CloseError{Code: code, Reason: reason}
 	c.mu.Unlock()
 	close(c.closed)
 	for _, l := range c.events {
@@ -100,6 +146,12 @@ func (c *jsConn) onClose(e js.Value) {
 		l.release()
 	}
 	c.events = nil
+	// The close callback is running: releasing it now is allowed, as Go
+	// calls it no more.
+	for _, f := range c.funcs {
+		f.Release()
+	}
+	c.funcs = nil
 }
 
 // Read returns buffered frames first, so nothing the peer sent before
