@@ -241,6 +241,15 @@ class Runtime {
 
   deliver([kind, id, ...args]) {
     const name = this.kinds[kind];
+    if (name === "messages") {
+      // A batch of messages, seven fields each: the connection's id, then
+      // a message event's arguments.
+      const fields = JSON.parse(args[0]);
+      for (let i = 0; i + 7 <= fields.length; i += 7) {
+        this.objects.get(fields[i])?._event("message", fields.slice(i + 1, i + 7));
+      }
+      return;
+    }
     if (name === "reply") {
       const p = this.pending.get(id);
       if (p) {

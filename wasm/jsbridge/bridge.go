@@ -59,6 +59,11 @@ const (
 	// KindLive: a live feed rendered: its state as JSON, error message and
 	// code.
 	KindLive
+	// KindMessages is the Sink.Message calls of a batch, for one call into
+	// JavaScript instead of one each: a JSON array of their arguments one
+	// after the other, seven a message (conn, channel, type, data as JSON
+	// text, id, ref, timestamp). The object id is 0.
+	KindMessages
 )
 
 // Kinds names the kinds for JavaScript, so that realtime.js does not
@@ -77,6 +82,7 @@ var Kinds = map[string]Kind{
 	"query":         KindQuery,
 	"reply":         KindReply,
 	"live":          KindLive,
+	"messages":      KindMessages,
 }
 
 // object is something JavaScript opened.
