@@ -54,9 +54,9 @@ type jsConn struct {
 	opened chan struct{}
 	closed chan struct{}
 
-	// funcs are the callbacks given to realtimeSocketQueue, released
-	// with the close.
-	funcs []js.Func
+	// releases free the callbacks given to realtimeSocketQueue, with
+	// the close.
+	releases []func()
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -92,15 +92,15 @@ func (c *jsConn) on(event string, fn func(js.Value)) {
 // text frames received since its last call, joined with "\n", their count
 // and the number of binary frames; onClose once all were read.
 func (c *jsConn) queue(q js.Value) {
-	batch := js.FuncOf(func(_ js.Value, args []js.Value) any {
+	batch, releaseBatch := browser.Func(func(_ js.Value, args []js.Value) any {
 		c.onBatch(args[0].String(), args[1].Int(), args[2].Int())
 		return nil
 	})
-	closed := js.FuncOf(func(_ js.Value, args []js.Value) any {
+	closed, releaseClosed := browser.Func(func(_ js.Value, args []js.Value) any {
 		c.onClose(args[0].Int(), args[1].String())
 		return nil
 	})
-	c.funcs = []js.Func{batch, closed}
+	c.releases = []func(){releaseBatch, releaseClosed}
 	q.Invoke(c.ws, batch, closed)
 }
 
@@ -148,10 +148,10 @@ func (c *jsConn) onClose(code int, reason string) {
 	c.events = nil
 	// The close callback is running: releasing it now is allowed, as Go
 	// calls it no more.
-	for _, f := range c.funcs {
-		f.Release()
+	for _, release := range c.releases {
+		release()
 	}
-	c.funcs = nil
+	c.releases = nil
 }
 
 // Read returns buffered frames first, so nothing the peer sent before
