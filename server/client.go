@@ -20,7 +20,7 @@ import (
 const maxBatchBytes = 32 << 10
 
 // client is one WebSocket connection. Its goroutines: serve (the handler's
-// goroutine, which owns the other two), readLoop and writeLoop.
+// goroutine, which runs writeLoop and owns readLoop's) and readLoop.
 type client struct {
 	conn         *websocket.Conn
 	hub          *hub
@@ -37,9 +37,13 @@ type client struct {
 	idleTimeout  time.Duration
 	maxEcho      int
 
-	// send holds encoded envelopes for writeLoop. It is never closed, so an
-	// enqueue racing with the close cannot panic.
-	send chan []byte
+	// queue holds encoded envelopes for writeLoop, at most sendBuffer; an
+	// idle connection holds no array for it.
+	queueMu    sync.Mutex
+	queue      [][]byte // guarded by queueMu
+	sendBuffer int
+	ready      chan struct{} // cap 1: the queue became non-empty
+	room       chan struct{} // cap 1: writeLoop took envelopes out of the queue
 
 	subs    map[string]struct{} // guarded by hub.mu
 	echoSeq map[string]uint64   // owned by readLoop
@@ -53,10 +57,11 @@ type client struct {
 	idleMu    sync.Mutex
 	idleTimer clock.Timer // guarded by idleMu
 
-	closeOnce   sync.Once
-	closing     chan struct{} // closed by the first closeWith
-	closeCode   websocket.StatusCode
-	closeReason string
+	closeOnce    sync.Once
+	closing      chan struct{} // closed by the first closeWith
+	disconnected chan struct{} // closed once closeWith's disconnect is done
+	closeCode    websocket.StatusCode
+	closeReason  string
 }
 
 func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
@@ -76,12 +81,15 @@ func newClient(conn *websocket.Conn, s *Server, id Identity) *client {
 		writeTimeout: s.opts.WriteTimeout,
 		idleTimeout:  s.opts.IdleTimeout,
 		maxEcho:      s.opts.MaxSubscriptions,
-		send:         make(chan []byte, s.opts.SendBuffer),
+		sendBuffer:   s.opts.SendBuffer,
+		ready:        make(chan struct{}, 1),
+		room:         make(chan struct{}, 1),
 		subs:         make(map[string]struct{}),
 		echoSeq:      make(map[string]uint64),
 		ctx:          ctx,
 		cancel:       cancel,
 		closing:      make(chan struct{}),
+		disconnected: make(chan struct{}),
 	}
 }
 
@@ -92,6 +100,13 @@ func (c *client) closeWith(code int, reason string) {
 		c.closeCode = websocket.StatusCode(code)
 		c.closeReason = reason
 		close(c.closing)
+		// The connection leaves the hub and its rooms at once, even while
+		// writeLoop is stuck on a slow client; serve waits for this.
+		go func() {
+			defer close(c.disconnected)
+			c.stopIdle()
+			c.rooms.disconnect(c, c.hub.removeClient(c))
+		}()
 	})
 }
 
@@ -117,9 +132,7 @@ func (c *client) enqueue(frame []byte) {
 	if c.isClosing() {
 		return
 	}
-	select {
-	case c.send <- frame:
-	default:
+	if !c.push(frame) {
 		c.closeWith(protocol.CloseTryAgainLater, "too slow to read")
 	}
 }
@@ -128,65 +141,87 @@ func (c *client) enqueue(frame []byte) {
 // room: a client that sends faster than it reads is slowed down (its
 // frames wait in TCP) rather than closed, and only its own reader waits.
 func (c *client) enqueueReply(frame []byte) {
-	if c.isClosing() {
-		return
+	for !c.isClosing() {
+		if c.push(frame) {
+			return
+		}
+		// The queue is full, so writeLoop is not idle: it signals room
+		// each time it takes envelopes out, until the close.
+		select {
+		case <-c.room:
+		case <-c.closing:
+		}
 	}
+}
+
+// push queues frame unless the queue is full, and wakes writeLoop.
+func (c *client) push(frame []byte) bool {
+	c.queueMu.Lock()
+	if len(c.queue) >= c.sendBuffer {
+		c.queueMu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.queueMu.Unlock()
 	select {
-	case c.send <- frame:
-	case <-c.closing:
+	case c.ready <- struct{}{}:
+	default:
 	}
+	return true
+}
+
+// queued is how many envelopes wait for writeLoop.
+func (c *client) queued() int {
+	c.queueMu.Lock()
+	defer c.queueMu.Unlock()
+	return len(c.queue)
 }
 
 // serve runs the connection until a close is requested, then performs the
 // close handshake once the writer is idle, so the close frame is not stuck
 // behind a half-written message. Presence sessions of the connection stay
-// for their grace, so a reconnect is no leave.
+// for their grace, so a reconnect is no leave. serve is the writer itself,
+// which saves a goroutine (and its stack) per connection.
 func (c *client) serve() {
 	defer c.cancel()
 	c.lastRead.Store(c.clock.Now().UnixNano())
 	c.armIdle(c.idleTimeout)
 	stopExpiry := c.armExpiry()
-	writerDone := make(chan struct{})
 	readerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
 	go func() {
 		defer close(readerDone)
 		c.readLoop()
 	}()
 
-	<-c.closing
-	c.stopIdle()
+	c.writeLoop() // returns once closing
 	stopExpiry()
-	c.rooms.disconnect(c, c.hub.removeClient(c))
-	<-writerDone
+	<-c.disconnected
 	err := c.conn.Close(c.closeCode, c.closeReason)
 	<-readerDone
 	c.log.Debug("websocket closed", "code", int(c.closeCode), "reason", c.closeReason, "err", err)
 }
 
 // writeLoop sends queued envelopes, joining whatever is queued into one
-// frame of '\n'-separated envelopes.
+// frame of '\n'-separated envelopes, until the connection is closing.
 func (c *client) writeLoop() {
-	var (
-		buf  []byte // reused: conn.Write is done with it when it returns
-		next []byte // an envelope that did not fit in the previous batch
-	)
+	var buf []byte // reused: conn.Write is done with it when it returns
 	for {
 		if c.isClosing() {
 			return
 		}
-		if next == nil {
+		frame, ok := c.batch(&buf)
+		if !ok {
 			select {
 			case <-c.closing:
 				return
-			case next = <-c.send:
+			case <-c.ready:
+			}
+			// Woken by an envelope: it goes out even if the close came
+			// right behind it (a reply before a 4008, say).
+			if frame, ok = c.batch(&buf); !ok {
+				continue
 			}
 		}
-		var frame []byte
-		frame, buf, next = c.batch(next, buf)
 		ctx, cancel := context.WithTimeout(c.ctx, c.writeTimeout)
 		err := c.conn.Write(ctx, websocket.MessageText, frame)
 		cancel()
@@ -198,24 +233,40 @@ func (c *client) writeLoop() {
 	}
 }
 
-// batch joins first and the envelopes queued behind it, up to
-// maxBatchBytes. It returns the frame, the buffer to reuse and the envelope
-// that did not fit, if any. Queued envelopes are shared between clients, so
-// they are copied, never appended to.
-func (c *client) batch(first, buf []byte) (frame, reuse, left []byte) {
-	if len(c.send) == 0 {
-		return first, buf, nil
+// batch takes the first queued envelope and those behind it, up to
+// maxBatchBytes, out of the queue and joins them into one frame; ok is
+// false when the queue is empty. Queued envelopes are shared between
+// clients, so they are copied into *buf, never appended to; a single
+// envelope goes out as it is.
+func (c *client) batch(buf *[]byte) (frame []byte, ok bool) {
+	c.queueMu.Lock()
+	q := c.queue
+	if len(q) == 0 {
+		c.queueMu.Unlock()
+		return nil, false
 	}
-	buf = append(buf[:0], first...)
-	for len(c.send) > 0 {
-		b := <-c.send // only this goroutine receives, so this cannot block
-		if len(buf)+1+len(b) > maxBatchBytes {
-			return buf, buf, b
+	n := 1
+	frame = q[0]
+	if len(q) > 1 && len(q[0])+1+len(q[1]) <= maxBatchBytes {
+		b := append((*buf)[:0], q[0]...)
+		for ; n < len(q) && len(b)+1+len(q[n]) <= maxBatchBytes; n++ {
+			b = append(b, '\n')
+			b = append(b, q[n]...)
 		}
-		buf = append(buf, '\n')
-		buf = append(buf, b...)
+		*buf, frame = b, b
 	}
-	return buf, buf, nil
+	clear(q[:n]) // let the envelopes go once written
+	if n == len(q) {
+		c.queue = nil // an idle connection keeps no array
+	} else {
+		c.queue = q[n:]
+	}
+	c.queueMu.Unlock()
+	select {
+	case c.room <- struct{}{}:
+	default:
+	}
+	return frame, true
 }
 
 // readLoop handles every frame until the connection fails or closes.

@@ -8,7 +8,7 @@ import (
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
-// handleWebSocket upgrades /ws and serves the connection until it closes.
+// handleWebSocket upgrades /ws and starts serving the connection.
 // A refused token still completes the upgrade and is closed with 4401,
 // because a browser cannot see the HTTP status of a failed handshake.
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
@@ -20,7 +20,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	if subprotocol != "" {
 		opts.Subprotocols = []string{subprotocol}
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	conn, err := websocket.Accept(smallBuffers{w}, r, opts)
 	if err != nil {
 		// Accept has written the HTTP error response.
 		s.log.Info("failed to accept websocket", "remote", r.RemoteAddr, "err", err)
@@ -34,12 +34,18 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		conn.Close(protocol.CloseServiceRestart, "server restarting")
 		return
 	}
-	defer s.untrack(c)
 	if authErr != nil {
 		s.log.Info("websocket unauthorized", "remote", r.RemoteAddr, "err", authErr)
 		c.closeWith(protocol.CloseUnauthorized, unauthorizedReason(authErr))
 	} else {
 		s.log.Debug("websocket connected", "remote", r.RemoteAddr, "user", id.User)
 	}
-	c.serve()
+	// The connection is served on a goroutine of its own, so that the
+	// handler returns and net/http lets go of its state for the request
+	// (its connection, buffers, request and response): several KiB of an
+	// idle connection. track has counted it for Shutdown.
+	go func() {
+		defer s.untrack(c)
+		c.serve()
+	}()
 }

@@ -260,7 +260,7 @@ func (h *hub) queued(name string) int {
 	if ch := h.channels[name]; ch != nil {
 		for c := range ch.subs {
 			if !c.isClosing() {
-				n = max(n, len(c.send))
+				n = max(n, c.queued())
 			}
 		}
 	}
