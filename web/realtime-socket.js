@@ -26,6 +26,10 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   let texts = [];
   let binaries = 0;
   let scheduled = false;
+  let lastFlush = -Infinity;
+  // How long after a batch (ms) a message is no longer taken for part of
+  // a burst.
+  const quiet = 0.1;
   const wake = new MessageChannel();
 
   const flush = () => {
@@ -38,6 +42,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     texts = [];
     binaries = 0;
     onFrames(batch.length === 1 ? batch[0] : batch.join("\n"), batch.length, n);
+    lastFlush = performance.now();
   };
   const message = (e) => {
     if (typeof e.data === "string") {
@@ -47,7 +52,15 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     if (!scheduled) {
       scheduled = true;
-      wake.port2.postMessage(null);
+      // A message after a quiet spell goes to Go at once, from a
+      // microtask (an echo waits for nothing more); one that follows
+      // the last batch closely is part of a burst, and waits for a task
+      // of its own, after the messages already received.
+      if (performance.now() - lastFlush > quiet) {
+        queueMicrotask(flush);
+      } else {
+        wake.port2.postMessage(null);
+      }
     }
   };
   const close = (e) => {
