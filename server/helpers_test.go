@@ -7,9 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/matih-ai/realtime/internal/leaktest"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -24,30 +22,10 @@ import (
 const timeout = 5 * time.Second
 
 // TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		if err := waitGoroutines(before); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leaktest.Main(m, timeout) }
 
 // waitGoroutines polls until at most n goroutines run.
-func waitGoroutines(n int) error {
-	deadline := time.Now().Add(timeout)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("goroutine leak: %d running, want at most %d", runtime.NumGoroutine(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return nil
-}
+func waitGoroutines(n int) error { return leaktest.Wait(n, timeout) }
 
 // waitFor polls cond until it holds or the test times out.
 func waitFor(t *testing.T, what string, cond func() bool) {

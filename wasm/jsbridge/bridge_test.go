@@ -8,17 +8,14 @@ package jsbridge_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http/httptest"
-	"os"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/matih-ai/realtime/internal/leaktest"
 	"github.com/matih-ai/realtime/server"
 	"github.com/matih-ai/realtime/wasm/jsbridge"
 	"github.com/matih-ai/realtime/wasm/notify"
@@ -30,23 +27,7 @@ const timeout = 5 * time.Second
 
 // TestMain fails the run when goroutines outlive the tests: every object
 // the bridge closes must stop what it started.
-func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		// A native WebSocket close waits up to 5 s for the peer's answer.
-		deadline := time.Now().Add(2 * timeout)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			fmt.Fprintf(os.Stderr, "goroutine leak: %d running, want at most %d\n", n, before)
-			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leaktest.Main(m, 2*timeout) }
 
 // event is one call to the sink.
 type event struct {

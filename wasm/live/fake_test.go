@@ -4,18 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"net/http"
-	"os"
-	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/matih-ai/realtime/internal/leaktest"
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/live"
 	"github.com/matih-ai/realtime/wasm/protocol"
@@ -26,23 +22,7 @@ import (
 const waitTimeout = 5 * time.Second
 
 // TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	// go test -fuzz starts a goroutine of its own (os/signal's loop).
-	if code == 0 && flag.Lookup("test.fuzz").Value.String() == "" {
-		deadline := time.Now().Add(waitTimeout)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			fmt.Fprintf(os.Stderr, "goroutine leak: %d running, want at most %d\n", n, before)
-			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leaktest.Main(m, waitTimeout) }
 
 // fakeServer plays the server side of the live feed contract over an
 // in-memory network: the ws client dials it through Config.Dialer. Its

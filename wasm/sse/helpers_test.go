@@ -6,18 +6,14 @@
 package sse_test
 
 import (
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
-	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/matih-ai/realtime/internal/leaktest"
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/fetch"
 	"github.com/matih-ai/realtime/wasm/sse"
@@ -27,23 +23,7 @@ import (
 const timeout = 5 * time.Second
 
 // TestMain fails the run when goroutines outlive the tests.
-func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	// go test -fuzz starts a goroutine of its own (os/signal's loop).
-	if code == 0 && flag.Lookup("test.fuzz").Value.String() == "" {
-		deadline := time.Now().Add(timeout)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			fmt.Fprintf(os.Stderr, "goroutine leak: %d running, want at most %d\n", n, before)
-			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leaktest.Main(m, timeout) }
 
 // request is what the test server received.
 type request struct {
