@@ -535,10 +535,40 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 		if err != nil {
 			c.reportError(fmt.Errorf("ws: malformed frame %.200q: %w", frame, err))
 		}
-		for _, e := range envs {
-			c.route(e)
+		c.routeFrame(envs)
+	}
+}
+
+// routeFrame routes the envelopes of a frame in order. The server packs a
+// burst into frames of hundreds of messages: they go to the callback
+// goroutine as one batch, not one queued closure each.
+func (c *Client) routeFrame(envs []protocol.Envelope) {
+	var batch []protocol.Envelope
+	flush := func() {
+		if len(batch) > 0 {
+			b := batch
+			c.events.Push(func() {
+				for _, e := range b {
+					c.deliver(e)
+				}
+			})
+			batch = nil
 		}
 	}
+	for _, e := range envs {
+		if e.Type != protocol.TypeMessage {
+			flush() // keep the order of everything the handlers see
+			c.route(e)
+			continue
+		}
+		c.mu.Lock()
+		fresh := c.seenLocked(e.Channel, e.ID)
+		c.mu.Unlock()
+		if fresh {
+			batch = append(batch, e)
+		}
+	}
+	flush()
 }
 
 func (c *Client) route(e protocol.Envelope) {
