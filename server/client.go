@@ -207,12 +207,14 @@ func (c *client) writeLoop() {
 	var buf []byte // reused: conn.Write is done with it when it returns
 	for {
 		if c.isClosing() {
+			c.flushBeforeClose(&buf)
 			return
 		}
 		frame, ok := c.batch(&buf)
 		if !ok {
 			select {
 			case <-c.closing:
+				c.flushBeforeClose(&buf)
 				return
 			case <-c.ready:
 			}
@@ -228,6 +230,28 @@ func (c *client) writeLoop() {
 		if err != nil {
 			c.log.Debug("failed to write websocket frame", "err", err)
 			c.closeWith(protocol.CloseInternalError, "write failed")
+			return
+		}
+	}
+}
+
+// flushBeforeClose writes what is still queued ahead of the close frame
+// (the refusals before a 4008, the last messages before a restart), so a
+// client closed on purpose loses nothing it was sent. Not when the client
+// is closed for being too slow or the writes fail: there is no point.
+func (c *client) flushBeforeClose(buf *[]byte) {
+	if c.closeCode == protocol.CloseTryAgainLater || c.closeCode == protocol.CloseInternalError {
+		return
+	}
+	for {
+		frame, ok := c.batch(buf)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.writeTimeout)
+		err := c.conn.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
 			return
 		}
 	}
