@@ -115,6 +115,9 @@ func foldsToField(key []byte) bool {
 type parser struct {
 	b []byte
 	i int
+	// spaced records that whitespace stood between tokens: such data is
+	// not compact.
+	spaced bool
 }
 
 // maxDepth bounds nesting in data: deeper input goes to encoding/json,
@@ -126,6 +129,7 @@ func (p *parser) space() {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
 			p.i++
+			p.spaced = true
 		default:
 			return
 		}

@@ -7,12 +7,14 @@ import (
 
 // encodeFast writes e as encoding/json would (same fields, same omitted
 // zero values) without reflection. It reports false when e.Data is not
-// compact, valid JSON, and the caller falls back on encoding/json, which
-// validates and compacts it.
+// compact, valid JSON free of what encoding/json escapes (<, >, &, U+2028,
+// U+2029), and the caller falls back on encoding/json, which validates,
+// compacts and escapes it.
 func encodeFast(e Envelope) ([]byte, bool) {
 	if len(e.Data) > 0 {
 		p := parser{b: e.Data}
-		if !p.value(0) || p.i != len(e.Data) || hasLineBreak(e.Data) {
+		p.space()
+		if !p.value(0) || p.spaced || p.i != len(e.Data) || needsEscape(e.Data) {
 			return nil, false
 		}
 	}
@@ -42,11 +44,13 @@ func encodeFast(e Envelope) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
-// hasLineBreak reports a raw line break, which would split a batched
-// frame; one inside a string is always escaped, so any is whitespace.
-func hasLineBreak(b []byte) bool {
-	for _, c := range b {
-		if c == '\n' || c == '\r' {
+// needsEscape reports bytes encoding/json would escape in raw data.
+func needsEscape(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			return true
+		case c == 0xE2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9):
 			return true
 		}
 	}
