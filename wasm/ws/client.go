@@ -81,6 +81,7 @@ type Client struct {
 	publisher  string         // this client's part of its publishes' ids
 	published  uint64         // publishes numbered so far
 	frames     uint64         // frames read on the current connection
+	shownQueue int            // Queued in the latest snapshot the listeners got
 	timers     [4]clock.Timer // indexed by timer*
 }
 
@@ -191,6 +192,7 @@ func (c *Client) OnError(fn func(error)) (remove func()) {
 // notifyLocked queues a state snapshot for the listeners.
 func (c *Client) notifyLocked() {
 	s := c.stateLocked()
+	c.shownQueue = s.Queued
 	c.events.Push(func() { c.statusListeners.Each(s, nil) })
 }
 
@@ -507,6 +509,10 @@ func (c *Client) readEnded(gen int, err error) {
 func (c *Client) writeFailed(gen int, conn Conn, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.writeFailedLocked(gen, conn, err)
+}
+
+func (c *Client) writeFailedLocked(gen int, conn Conn, err error) {
 	if gen == c.gen {
 		c.writeErr = err
 		conn.Close(protocol.CloseNormal, "write failed")
@@ -708,24 +714,32 @@ func (c *Client) write(ctx context.Context, gen int, conn Conn, wake chan struct
 			return
 		}
 		c.mu.Lock()
-		if gen == c.gen {
-			c.writing = nil
-		}
-		_, waiting := c.waiters[o.ref]
-		retry := o.retry && waiting
-		// A retried request whose connection ended as it was written goes
-		// again on the next one, where it is queued first.
-		if len(c.pending) > 0 && c.pending[0] == o && (gen == c.gen || !retry) {
-			c.pending[0] = nil
-			c.pending = c.pending[1:]
-			if retry {
-				c.inflight = append(c.inflight, o)
-			}
-			if len(c.pending) == 0 && !o.control {
-				c.notifyLocked()
-			}
-		}
+		c.wroteLocked(gen, o)
 		c.mu.Unlock()
+	}
+}
+
+// wroteLocked takes o, written on connection gen, off the queue.
+func (c *Client) wroteLocked(gen int, o *outgoing) {
+	if gen == c.gen {
+		c.writing = nil
+	}
+	_, waiting := c.waiters[o.ref]
+	retry := o.retry && waiting
+	// A retried request whose connection ended as it was written goes
+	// again on the next one, where it is queued first.
+	if len(c.pending) > 0 && c.pending[0] == o && (gen == c.gen || !retry) {
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+		if retry {
+			c.inflight = append(c.inflight, o)
+		}
+		// Listeners learn that a queue they saw drained; a message
+		// written as soon as it was sent was never queued for them
+		// (a snapshot per message cost the browser an event each).
+		if len(c.pending) == 0 && !o.control && c.shownQueue > 0 {
+			c.notifyLocked()
+		}
 	}
 }
 
@@ -750,14 +764,27 @@ func (c *Client) nextRefLocked(prefix string) string {
 	return prefix + strconv.Itoa(c.refs)
 }
 
-// enqueueLocked adds a frame and wakes the writer.
+// enqueueLocked adds a frame and wakes the writer. On a connection whose
+// writes never block (the browser's, which buffers), a frame that waits
+// behind nothing is written at once instead: waking the writer goroutine
+// for it costs more than the write.
 func (c *Client) enqueueLocked(o *outgoing) {
 	c.pending = append(c.pending, o)
-	if c.conn != nil {
-		select {
-		case c.wake <- struct{}{}:
-		default:
+	if c.conn == nil {
+		return
+	}
+	if _, ok := c.conn.(BufferedConn); ok && c.writing == nil && len(c.pending) == 1 {
+		// Under the lock: such a write calls nothing back.
+		if err := c.conn.Write(context.Background(), o.frame); err != nil {
+			c.writeFailedLocked(c.gen, c.conn, err)
+			return
 		}
+		c.wroteLocked(c.gen, o)
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 

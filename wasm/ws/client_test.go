@@ -568,3 +568,48 @@ func TestClosedClientRefusesWork(t *testing.T) {
 		t.Fatalf("Subscribe after Close: %v", err)
 	}
 }
+
+// On a connection whose writes never wait, as in the browser, the client
+// writes on the sender's goroutine: messages still go in order, exactly
+// once, and one whose write failed goes on the next connection.
+func TestBufferedConnectionWritesInOrderAndKeepsAFailedWrite(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{})
+	h.net.buffered = true
+	conn := h.connect()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			if err := h.client.Publish("chat:room", i); err != nil {
+				t.Errorf("message %d: %v", i, err)
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		if e := conn.recv(t); string(e.Data) != fmt.Sprint(i) {
+			t.Fatalf("frame %d: %+v", i, e)
+		}
+	}
+	<-done
+	conn.quiet(t)
+	if q := h.client.State().Queued; q != 0 {
+		t.Fatalf("%d queued after every message was written", q)
+	}
+
+	// The socket ends; the client hears of it only later, and its write
+	// fails meanwhile.
+	release := conn.hold()
+	conn.drop(errors.New("drop"))
+	if err := h.client.Publish("chat:room", "after"); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	h.clock.Advance(h.waitRetry().NextDelay)
+	next := h.net.next(t)
+	if e := next.recvType(t, protocol.TypePublish); string(e.Data) != `"after"` {
+		t.Fatalf("the next connection got %+v, want the failed publish", e)
+	}
+	next.quiet(t)
+}

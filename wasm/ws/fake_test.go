@@ -17,8 +17,10 @@ import (
 type fakeNet struct {
 	mu     sync.Mutex
 	refuse error
-	conns  chan *fakeConn
-	dials  int
+	// buffered makes connections whose writes never wait (ws.BufferedConn).
+	buffered bool
+	conns    chan *fakeConn
+	dials    int
 }
 
 func newFakeNet() *fakeNet { return &fakeNet{conns: make(chan *fakeConn, 100)} }
@@ -32,8 +34,17 @@ func (n *fakeNet) dial(ctx context.Context, url string, opts ws.DialOptions) (ws
 	}
 	c := &fakeConn{url: url, opts: opts, in: make(chan []byte, 1000), out: make(chan []byte, 1000), done: make(chan struct{})}
 	n.conns <- c
+	if n.buffered {
+		return bufferedFake{c}, nil
+	}
 	return c, nil
 }
+
+// bufferedFake is a fakeConn that says its writes never wait, as the
+// browser's WebSocket does; the client then writes on the sender's goroutine.
+type bufferedFake struct{ *fakeConn }
+
+func (bufferedFake) WritesWithoutWaiting() {}
 
 func (n *fakeNet) setRefuse(err error) {
 	n.mu.Lock()

@@ -19,6 +19,15 @@ type Conn interface {
 	Close(code int, reason string) error
 }
 
+// BufferedConn is a Conn whose Write only hands the frame to the
+// platform's buffer: it never waits and calls nothing back, so the Client
+// writes on the sender's goroutine, holding its lock, when nothing waits
+// before. The browser's WebSocket is one.
+type BufferedConn interface {
+	Conn
+	WritesWithoutWaiting()
+}
+
 // DialOptions are what a Dialer needs besides the URL.
 type DialOptions struct {
 	Subprotocols []string

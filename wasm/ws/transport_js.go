@@ -185,6 +185,9 @@ func (c *jsConn) Read(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// WritesWithoutWaiting: WebSocket.send queues the frame and returns.
+func (c *jsConn) WritesWithoutWaiting() {}
+
 var errNotOpen = errors.New("ws: write on a closed WebSocket")
 
 // Write fails once the socket is closing: a browser silently discards what
