@@ -60,6 +60,10 @@ const (
 	// rows: BENCH_ECHO=2000 BENCH_BURST=20000 go test -run 'TestBench/browser' ./bench
 	echoEnv  = "BENCH_ECHO"
 	burstEnv = "BENCH_BURST"
+	// profileEnv names a directory for a CPU profile of each client's
+	// echo and burst (DevTools' .cpuprofile, for a look at where the time
+	// goes; summarised by `node bench/testdata/profile-summary.js FILE`).
+	profileEnv = "BENCH_PROFILE"
 )
 
 func TestMain(m *testing.M) {

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 
 	"github.com/matih-ai/realtime/components/demo"
@@ -198,11 +199,50 @@ func (b *benchTab) run(browserCtx context.Context, url string) (figs clientFigur
 	figs.fresh = b.load(url)
 	figs.warm = b.load(url)
 	isolated = webtest.Eval[bool](t, ctx, `crossOriginIsolated`)
-	figs.echo = b.echo()
-	figs.burstRate = b.burst()
+	b.profiled("echo", func() { figs.echo = b.echo() })
+	b.profiled("burst", func() { figs.burstRate = b.burst() })
 	figs.live = b.live()
 	t.Logf("%s: %+v", b.client.name, figs)
 	return figs, isolated
+}
+
+// profiled runs f, under DevTools' CPU profiler when BENCH_PROFILE names
+// a directory: the profile goes to <dir>/<client>-<what>.cpuprofile.
+func (b *benchTab) profiled(what string, f func()) {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		f()
+		return
+	}
+	for _, err := range []error{
+		call(b.ctx, profiler.Enable, cdp.Empty{}),
+		call(b.ctx, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}),
+		call(b.ctx, profiler.Start, cdp.Empty{}),
+	} {
+		if err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	f()
+	res, err := chromedp.Call(b.ctx, profiler.Stop, cdp.Empty{})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	prof := res.Profile
+	raw, err := json.Marshal(prof)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	path := filepath.Join(dir, b.client.id+"-"+what+".cpuprofile")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("profile written to %s", path)
+}
+
+func call[P, R any](ctx context.Context, cmd cdp.Command[P, R], p P) error {
+	_, err := chromedp.Call(ctx, cmd, p)
+	return err
 }
 
 // load navigates to url and returns the ms from navigation to connected.
