@@ -57,6 +57,12 @@ type jsConn struct {
 	// releases free the callbacks given to realtimeSocketQueue, with
 	// the close.
 	releases []func()
+	// The handle realtimeSocketQueue returned, and its byte arrays: text
+	// crosses as UTF-8 bytes (see web/realtime-socket.js).
+	handle js.Value
+	inbox  js.Value
+	outbox js.Value
+	outCap int
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -93,7 +99,18 @@ func (c *jsConn) on(event string, fn func(js.Value)) {
 // and the number of binary frames; onClose once all were read.
 func (c *jsConn) queue(q js.Value) {
 	batch, releaseBatch := browser.Func(func(_ js.Value, args []js.Value) any {
-		c.onBatch(args[0].String(), args[1].Int(), args[2].Int())
+		var text []byte
+		if args[0].Type() == js.TypeString {
+			// An older realtime-socket.js (a cached copy) hands a string.
+			text = []byte(args[0].String())
+		} else {
+			if args[3].Truthy() {
+				c.inbox = c.handle.Get("inbox")
+			}
+			text = make([]byte, args[0].Int())
+			js.CopyBytesToGo(text, c.inbox)
+		}
+		c.onBatch(text, args[1].Int(), args[2].Int())
 		return nil
 	})
 	closed, releaseClosed := browser.Func(func(_ js.Value, args []js.Value) any {
@@ -101,18 +118,21 @@ func (c *jsConn) queue(q js.Value) {
 		return nil
 	})
 	c.releases = []func(){releaseBatch, releaseClosed}
-	q.Invoke(c.ws, batch, closed)
+	if h := q.Invoke(c.ws, batch, closed); h.Type() == js.TypeObject {
+		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
+		c.outCap = c.outbox.Length()
+	}
 }
 
 // onBatch buffers the frames of a batch: the binary ones (only their
 // error matters, not where they came), then the text ones as one frame.
-func (c *jsConn) onBatch(text string, texts, binaries int) {
+func (c *jsConn) onBatch(text []byte, texts, binaries int) {
 	c.mu.Lock()
 	for range binaries {
 		c.frames = append(c.frames, jsFrame{binary: true})
 	}
 	if texts > 0 {
-		c.frames = append(c.frames, jsFrame{text: []byte(text)})
+		c.frames = append(c.frames, jsFrame{text: text})
 	}
 	c.mu.Unlock()
 	select {
@@ -193,6 +213,21 @@ var errNotOpen = errors.New("ws: write on a closed WebSocket")
 // Write fails once the socket is closing: a browser silently discards what
 // is sent then, and the message must stay queued instead.
 func (c *jsConn) Write(ctx context.Context, frame []byte) error {
+	if c.handle.Truthy() {
+		open := false
+		err := jsCall(func() {
+			if len(frame) > c.outCap {
+				c.outbox = c.handle.Call("grow", len(frame))
+				c.outCap = c.outbox.Length()
+			}
+			js.CopyBytesToJS(c.outbox, frame)
+			open = c.handle.Call("send", len(frame)).Bool()
+		})
+		if err == nil && !open {
+			err = errNotOpen
+		}
+		return err
+	}
 	if c.ws.Get("readyState").Int() != 1 { // OPEN
 		return errNotOpen
 	}
