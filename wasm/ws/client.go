@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/backoff"
@@ -83,6 +84,9 @@ type Client struct {
 	frames     uint64         // frames read on the current connection
 	shownQueue int            // Queued in the latest snapshot the listeners got
 	timers     [4]clock.Timer // indexed by timer*
+	// subsGen counts changes of subs (under mu), so that deliverAll sees
+	// a handler added while it runs.
+	subsGen atomic.Uint64
 }
 
 const (
@@ -102,6 +106,7 @@ type outgoing struct {
 type subscription struct {
 	channel string
 	handler Handler
+	removed atomic.Bool // set, under Client.mu, when it leaves the channel's list
 }
 
 // New validates cfg and returns a disconnected client; call Connect.
@@ -553,11 +558,7 @@ func (c *Client) routeFrame(envs []protocol.Envelope) {
 	flush := func() {
 		if len(batch) > 0 {
 			b := batch
-			c.events.Push(func() {
-				for _, e := range b {
-					c.deliver(e)
-				}
-			})
+			c.events.Push(func() { c.deliverAll(b) })
 			batch = nil
 		}
 	}
@@ -666,26 +667,32 @@ func (c *Client) answeredLocked(ref string) {
 // deliver runs on the events goroutine, and looks the handlers up there, so
 // that no message reaches a handler after its unsubscribe returned.
 func (c *Client) deliver(e protocol.Envelope) {
-	c.mu.Lock()
-	subs := append([]*subscription(nil), c.subs[e.Channel]...)
-	c.mu.Unlock()
-	for _, s := range subs {
-		c.mu.Lock()
-		live := c.hasSubLocked(s)
-		c.mu.Unlock()
-		if live {
-			s.handler(e)
-		}
-	}
+	c.deliverAll([]protocol.Envelope{e})
 }
 
-func (c *Client) hasSubLocked(s *subscription) bool {
-	for _, x := range c.subs[s.channel] {
-		if x == s {
-			return true
+// deliverAll delivers a batch in order. It takes the lock only when the
+// channel or the subscriptions change, not per message: a burst's frame
+// holds hundreds of messages of one channel. A channel's list is never
+// changed in place (see Subscribe and remove), so it can be read unlocked.
+func (c *Client) deliverAll(batch []protocol.Envelope) {
+	var (
+		subs    []*subscription
+		channel string
+		gen     uint64
+		fresh   bool
+	)
+	for _, e := range batch {
+		if !fresh || e.Channel != channel || c.subsGen.Load() != gen {
+			c.mu.Lock()
+			subs, channel, gen, fresh = c.subs[e.Channel], e.Channel, c.subsGen.Load(), true
+			c.mu.Unlock()
+		}
+		for _, s := range subs {
+			if !s.removed.Load() {
+				s.handler(e)
+			}
 		}
 	}
-	return false
 }
 
 // write sends pending frames in order. A frame leaves the queue only once
@@ -910,7 +917,9 @@ func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err e
 	if c.closed {
 		return nil, ErrClosed
 	}
-	c.subs[channel] = append(c.subs[channel], s)
+	// A new slice, not an append in place: deliverAll reads lists unlocked.
+	c.subs[channel] = append(slices.Clip(c.subs[channel]), s)
+	c.subsGen.Add(1)
 	if len(c.subs[channel]) == 1 && c.status == StatusConnected {
 		c.enqueueLocked(c.subscribeFrameLocked(channel))
 	}
@@ -925,6 +934,8 @@ func (c *Client) remove(s *subscription) {
 	for i, x := range list {
 		if x == s {
 			list = append(list[:i:i], list[i+1:]...)
+			s.removed.Store(true)
+			c.subsGen.Add(1)
 			break
 		}
 	}
@@ -946,6 +957,10 @@ func (c *Client) unsubscribeLocked(channel string) {
 	if _, ok := c.subs[channel]; !ok {
 		return
 	}
+	for _, s := range c.subs[channel] {
+		s.removed.Store(true)
+	}
+	c.subsGen.Add(1)
 	delete(c.subs, channel)
 	delete(c.lastIDs, channel)
 	if c.status == StatusConnected {

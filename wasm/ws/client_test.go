@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -612,4 +613,56 @@ func TestBufferedConnectionWritesInOrderAndKeepsAFailedWrite(t *testing.T) {
 		t.Fatalf("the next connection got %+v, want the failed publish", e)
 	}
 	next.quiet(t)
+}
+
+// Handlers that change the channel's subscriptions in the middle of a
+// frame's messages: one unsubscribed gets nothing more, not even the
+// message at hand; one subscribed gets the rest of the frame.
+func TestSubscriptionsChangedWithinAFrameTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{PingInterval: -1})
+	conn := h.connect()
+	var (
+		mu       sync.Mutex
+		got      = map[string][]string{}
+		unB      func()
+		switched bool
+	)
+	record := func(who string) ws.Handler {
+		return func(e protocol.Envelope) {
+			mu.Lock()
+			defer mu.Unlock()
+			got[who] = append(got[who], string(e.Data))
+		}
+	}
+	done := make(chan struct{})
+	_, _ = h.client.Subscribe("feed:x", func(e protocol.Envelope) {
+		record("a")(e)
+		if !switched {
+			switched = true
+			unB()
+			_, _ = h.client.Subscribe("feed:x", record("c"))
+		}
+		if string(e.Data) == "3" {
+			close(done)
+		}
+	})
+	unB, _ = h.client.Subscribe("feed:x", record("b"))
+	conn.recvType(t, protocol.TypeSubscribe)
+	var frame []byte
+	for i := 1; i <= 3; i++ {
+		b, _ := protocol.Encode(protocol.Envelope{Type: protocol.TypeMessage, Channel: "feed:x", Data: json.RawMessage(fmt.Sprint(i))})
+		frame = append(append(frame, b...), '\n')
+	}
+	conn.in <- frame
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the frame was not delivered")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got["a"]) != "[1 2 3]" || len(got["b"]) != 0 || fmt.Sprint(got["c"]) != "[2 3]" {
+		t.Fatalf("a got %v, b (unsubscribed by a at the first) %v, c (subscribed then) %v", got["a"], got["b"], got["c"])
+	}
 }
