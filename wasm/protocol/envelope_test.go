@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
@@ -111,6 +114,7 @@ func TestDecodeFrame(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := protocol.DecodeFrame([]byte(tt.in))
+			checkRaw(t, []byte(tt.in), got)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("DecodeFrame(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
@@ -129,6 +133,119 @@ func TestDecodeFrame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkRaw checks that each envelope's Raw is its line of frame, trimmed
+// of whitespace, then clears Raw for comparisons.
+func checkRaw(t *testing.T, frame []byte, envs []protocol.Envelope) {
+	t.Helper()
+	var lines [][]byte
+	for l := range bytes.SplitSeq(frame, []byte("\n")) {
+		if _, err := protocol.Decode(l); err == nil {
+			lines = append(lines, bytes.Trim(l, " \t\r"))
+		}
+	}
+	if len(envs) != len(lines) {
+		t.Fatalf("DecodeFrame(%q) gave %d envelopes, want %d", frame, len(envs), len(lines))
+	}
+	for i := range envs {
+		if !bytes.Equal(envs[i].Raw, lines[i]) {
+			t.Fatalf("DecodeFrame(%q) envelope %d: Raw %q, want %q", frame, i, envs[i].Raw, lines[i])
+		}
+		envs[i].Raw = nil
+	}
+}
+
+func TestDecodeFrameViewsTheFrame(t *testing.T) {
+	t.Parallel()
+	frame := []byte(" {\"type\":\"message\",\"channel\":\"a:b\",\"data\":[1,2],\"id\":\"7\"}\r\n{\"type\":\"ack\",\"ref\":\"r\"}")
+	envs, err := protocol.DecodeFrame(frame)
+	if err != nil || len(envs) != 2 {
+		t.Fatalf("DecodeFrame: %+v, %v", envs, err)
+	}
+	if got, want := string(envs[0].Raw), `{"type":"message","channel":"a:b","data":[1,2],"id":"7"}`; got != want {
+		t.Fatalf("Raw %s, want %s", got, want)
+	}
+	if got, want := string(envs[1].Raw), `{"type":"ack","ref":"r"}`; got != want {
+		t.Fatalf("Raw %s, want %s", got, want)
+	}
+	// Data and the strings are views, but for the core types: constants,
+	// which keep no frame alive.
+	if &envs[0].Data[0] != &frame[bytes.IndexByte(frame, '[')] {
+		t.Fatal("Data is a copy, want a view of the frame")
+	}
+	if unsafe.StringData(envs[0].Channel) != &frame[bytes.Index(frame, []byte("a:b"))] {
+		t.Fatal("Channel is a copy, want a view of the frame")
+	}
+	if unsafe.StringData(envs[0].Type) != unsafe.StringData(protocol.TypeMessage) {
+		t.Fatal("the type message is not the constant")
+	}
+	// Appending to Data or Raw leaves the frame be: they are capped.
+	before := string(frame)
+	_ = append(envs[0].Data, "xxxxxxxx"...)
+	_ = append(envs[0].Raw, "xxxxxxxx"...)
+	if string(frame) != before {
+		t.Fatalf("appending to Data or Raw wrote over the frame: %q", frame)
+	}
+
+	// Decode copies: its caller may reuse the buffer.
+	line := []byte(`{"type":"message","data":[1,2]}`)
+	e, err := protocol.Decode(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(line, bytes.Repeat([]byte("z"), len(line)))
+	if string(e.Data) != "[1,2]" || e.Type != "message" || e.Raw != nil {
+		t.Fatalf("Decode's envelope changed with its input: %+v", e)
+	}
+}
+
+func TestDecodeFrameAllocatesOnlyItsResult(t *testing.T) {
+	var frame []byte
+	for i := range 50 {
+		frame = fmt.Appendf(frame, `{"type":"message","channel":"bench:burst","data":{"i":%d},"id":"%d","timestamp":1764240000000}`+"\n", i, i)
+	}
+	frame = append(frame, `{"type":"pong","timestamp":-5}`...)
+	allocs := testing.AllocsPerRun(20, func() {
+		if envs, err := protocol.DecodeFrame(frame); err != nil || len(envs) != 51 {
+			t.Fatal(len(envs), err)
+		}
+	})
+	if allocs != 1 {
+		t.Fatalf("DecodeFrame of 51 envelopes made %v allocations, want 1 (the result)", allocs)
+	}
+}
+
+func TestParseID(t *testing.T) {
+	for _, id := range []string{
+		"0", "7", "42", "007", "0000", "1764240000000123",
+		"18446744073709551615", "018446744073709551615", // the maximum
+		"18446744073709551616", "18446744073709551620", "99999999999999999999", "184467440737095516150", // overflow
+		"", "+1", "-1", "-0", " 1", "1 ", "1a", "a1", "1_000", "0x10", "1.0", "1e3", "\u0661",
+	} {
+		want, err := strconv.ParseUint(id, 10, 64)
+		got, ok := protocol.ParseID(id)
+		if ok != (err == nil) || got != want && ok {
+			t.Errorf("ParseID(%q) = %d, %v; strconv.ParseUint: %d, %v", id, got, ok, want, err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { protocol.ParseID("1764240000000123") }); allocs != 0 {
+		t.Fatalf("ParseID made %v allocations", allocs)
+	}
+}
+
+func FuzzParseID(f *testing.F) {
+	f.Add("42")
+	f.Add("18446744073709551616")
+	f.Add("+1")
+	f.Fuzz(func(t *testing.T, id string) {
+		got, ok := protocol.ParseID(id)
+		want, err := strconv.ParseUint(id, 10, 64)
+		digits := id != "" && strings.Trim(id, "0123456789") == ""
+		if ok != (err == nil && digits) || ok && got != want {
+			t.Fatalf("ParseID(%q) = %d, %v; strconv.ParseUint: %d, %v", id, got, ok, want, err)
+		}
+	})
 }
 
 func TestEncode(t *testing.T) {
@@ -161,6 +278,16 @@ func TestEncode(t *testing.T) {
 		{
 			name: "newlines in the other fields",
 			in:   protocol.Envelope{Type: "x\ny", Channel: "a\nb", ID: "\n", Ref: "\r\n"},
+		},
+		{
+			name: "raw is not encoded",
+			in:   protocol.Envelope{Type: "ping", Timestamp: 7, Raw: []byte(`{"type":"other"}`)},
+			want: `{"type":"ping","timestamp":7}`,
+		},
+		{
+			name: "raw is not encoded by encoding/json either",
+			in:   protocol.Envelope{Type: "x", Data: json.RawMessage("{\n}"), Raw: []byte(`{"type":"other"}`)},
+			want: `{"type":"x","data":{}}`,
 		},
 		{name: "missing type", in: protocol.Envelope{Channel: "a:b", Data: json.RawMessage(`1`)}, wantErr: true},
 		{name: "data is not JSON", in: protocol.Envelope{Type: "publish", Data: json.RawMessage(`{bad`)}, wantErr: true},
@@ -400,8 +527,10 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add([]byte(`{"type":"publish","data":{ "text" : "a\nb\u2028<&>" , "n": 1e400 }}`))
 	f.Add([]byte(`{"TYPE":"x","data":null,"type":"y"}`))
 	f.Add([]byte("{\"type\":\"\xff\",\"data\":\"\xfe\"}"))
+	f.Add([]byte(" {\"type\":\"message\",\"timestamp\":-9223372036854775808}\r\n\t{\"type\":\"ack\",\"timestamp\":9223372036854775808}\n\v\n"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		envs, _ := protocol.DecodeFrame(frame)
+		checkRaw(t, frame, envs)
 		for _, e := range envs {
 			if e.Type == "" {
 				t.Fatalf("DecodeFrame(%q) returned %+v without a type", frame, e)
@@ -431,6 +560,7 @@ func assertSameEnvelope(t *testing.T, got, want protocol.Envelope) {
 	t.Helper()
 	gd, wd := got.Data, want.Data
 	got.Data, want.Data = nil, nil
+	got.Raw, want.Raw = nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("envelope %+v, want %+v", got, want)
 	}

@@ -1,10 +1,13 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // slowDecode is what Decode did before the fast path: encoding/json.
@@ -14,19 +17,69 @@ func slowDecode(b []byte) (Envelope, error) {
 	return e, err
 }
 
+// fastDecode is decodeFast returning its envelope.
+func fastDecode(b []byte, s string, view bool) (Envelope, bool) {
+	var e Envelope
+	ok := decodeFast(&e, b, s, view)
+	return e, ok
+}
+
+// checkSame checks decodeFast against encoding/json, copying (Decode) and
+// viewing (DecodeFrame), and DecodeFrame of in as a one-line frame.
 func checkSame(t *testing.T, in []byte) {
 	t.Helper()
-	fast, ok := decodeFast(in)
 	slow, err := slowDecode(in)
-	if !ok {
-		return // the fallback decides: same as slow by construction
+	for _, view := range []bool{false, true} {
+		fast, ok := fastDecode(in, string(in), view)
+		if !ok {
+			continue // the fallback decides: same as slow by construction
+		}
+		if err != nil {
+			t.Fatalf("fast path (view %v) accepted %q, encoding/json refused it: %v", view, in, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q (view %v): fast %+v, encoding/json %+v", in, view, fast, slow)
+		}
+		if !view && len(fast.Data) > 0 && aliases(fast.Data, in) {
+			t.Fatalf("%q: Decode's data aliases its input", in)
+		}
 	}
-	if err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json refused it: %v", in, err)
+	if bytes.IndexByte(in, '\n') >= 0 {
+		return
 	}
-	if !reflect.DeepEqual(fast, slow) {
-		t.Fatalf("%q: fast %+v, encoding/json %+v", in, fast, slow)
+	frame := bytes.Clone(in) // DecodeFrame owns it
+	envs, ferr := DecodeFrame(frame)
+	switch {
+	case len(bytes.TrimSpace(in)) == 0:
+		if envs != nil || ferr != nil {
+			t.Fatalf("DecodeFrame(%q) of a blank line = %+v, %v", in, envs, ferr)
+		}
+	case err != nil || slow.Type == "":
+		if envs != nil || ferr == nil {
+			t.Fatalf("DecodeFrame(%q) = %+v, %v; want an error", in, envs, ferr)
+		}
+	default:
+		if len(envs) != 1 || ferr != nil {
+			t.Fatalf("DecodeFrame(%q) = %+v, %v; want one envelope", in, envs, ferr)
+		}
+		got := envs[0]
+		if raw := bytes.Trim(in, " \t\r"); !bytes.Equal(got.Raw, raw) || !aliases(got.Raw, frame) {
+			t.Fatalf("DecodeFrame(%q): Raw %q, want a view of %q", in, got.Raw, raw)
+		}
+		got.Raw = nil
+		if !reflect.DeepEqual(got, slow) {
+			t.Fatalf("DecodeFrame(%q) = %+v, encoding/json %+v", in, got, slow)
+		}
 	}
+}
+
+// aliases reports whether sub lies within b.
+func aliases(sub, b []byte) bool {
+	if len(sub) == 0 || len(b) == 0 {
+		return false
+	}
+	p, lo := uintptr(unsafe.Pointer(&sub[0])), uintptr(unsafe.Pointer(&b[0]))
+	return p >= lo && p < lo+uintptr(len(b))
 }
 
 var fastCases = []string{
@@ -56,6 +109,19 @@ var fastCases = []string{
 	`[]`,
 	`null`,
 	``,
+	`{"type":"x","timestamp":9223372036854775807}`,
+	`{"type":"x","timestamp":-9223372036854775808}`,
+	`{"type":"x","timestamp":9223372036854775808}`,
+	`{"type":"x","timestamp":-9223372036854775809}`,
+	`{"type":"x","timestamp":10000000000000000000}`,
+	`{"type":"x","timestamp":-0}`,
+	`{"type":"x","timestamp":007}`,
+	`{"type":"x","timestamp":-}`,
+	`{"type":"x","timestamp":1E3}`,
+	`{"type":"x","timestamp":"1"}`,
+	`{"type":"subscribe","channel":"a:é\"b"}`,
+	`{"type":"unsubscribe","id":"aé"}`,
+	"\t{\"type\":\"ack\"}\r ",
 }
 
 func TestFastDecodeAgreesWithEncodingJSON(t *testing.T) {
@@ -63,7 +129,7 @@ func TestFastDecodeAgreesWithEncodingJSON(t *testing.T) {
 	accepted := 0
 	for _, c := range fastCases {
 		checkSame(t, []byte(c))
-		if _, ok := decodeFast([]byte(c)); ok {
+		if _, ok := fastDecode([]byte(c), "", false); ok {
 			accepted++
 		}
 	}
@@ -72,8 +138,14 @@ func TestFastDecodeAgreesWithEncodingJSON(t *testing.T) {
 	}
 	// The usual envelopes take the fast path.
 	for _, c := range fastCases[:4] {
-		if _, ok := decodeFast([]byte(c)); !ok {
+		if _, ok := fastDecode([]byte(c), "", false); !ok {
 			t.Errorf("a common envelope fell back: %s", c)
+		}
+	}
+	// So do timestamps at the ends of int64's range.
+	for _, c := range []string{`{"type":"x","timestamp":9223372036854775807}`, `{"type":"x","timestamp":-9223372036854775808}`} {
+		if _, ok := fastDecode([]byte(c), "", false); !ok {
+			t.Errorf("a timestamp in range fell back: %s", c)
 		}
 	}
 	deep := `{"type":"x","data":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`
@@ -144,4 +216,30 @@ func FuzzFastEncode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ, channel string, data []byte, id, ref string, ts int64) {
 		checkEncode(t, Envelope{Type: typ, Channel: channel, Data: data, ID: id, Ref: ref, Timestamp: ts})
 	})
+}
+
+// burstFrame is a frame of n message envelopes as the server batches them.
+func burstFrame(n int) []byte {
+	var b []byte
+	for i := range n {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = fmt.Appendf(b, `{"type":"message","channel":"bench:burst","data":{"i":%d},"id":"%d","timestamp":%d}`, 12345+i, 12345+i, 1764240000000+int64(i))
+	}
+	return b
+}
+
+func BenchmarkDecodeFrame(b *testing.B) {
+	const n = 300
+	// DecodeFrame owns its frame; reusing it is fine here, as nothing
+	// keeps the envelopes of an earlier round.
+	frame := burstFrame(n)
+	for b.Loop() {
+		envs, err := DecodeFrame(frame)
+		if err != nil || len(envs) != n {
+			b.Fatal(len(envs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/envelope")
 }
