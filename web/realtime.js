@@ -9,8 +9,8 @@
 // wasm/jsbridge) keeps each object by an id this file chooses, and tells
 // this file what happens through one dispatch function, which only queues;
 // handlers run from a microtask, never inside a call into Go. Messages
-// cross as their fields with the data as JSON text, which JSON.parse turns
-// into plain objects.
+// cross as the server's JSON lines, untouched, in UTF-8 bytes, and
+// JSON.parse turns them into plain objects, as in a plain WebSocket client.
 
 /** The error of every failed call, rejected promise and error listener. */
 export class RealtimeError extends Error {
@@ -94,7 +94,7 @@ async function boot(options) {
   go.argv = ["realtime.wasm", key];
   try {
     const table = await new Promise((resolve, reject) => {
-      globalThis[key] = { dispatch: rt.dispatch, RealtimeError, ready: resolve };
+      globalThis[key] = { dispatch: rt.dispatch, mailbox: rt.mailboxFor, RealtimeError, ready: resolve };
       go.run(instance).then(() => {
         rt.exited(exitCode);
         reject(new RealtimeError(`${wasmURL} exited before it was ready (exit code ${exitCode}): see the console`, "load"));
@@ -214,7 +214,20 @@ class Runtime {
     this.queue = [];
     this.scheduled = false;
     this.dead = null; // the error every call throws once Go is gone
+    // Messages' text comes as UTF-8 bytes in the mailbox (a string from Go
+    // costs a copy and a finalizer there); it is read at once, as the
+    // next batch will overwrite it.
+    this.mailbox = new Uint8Array(64 << 10);
+    this.decoder = new TextDecoder();
+    // Text for Go: a message to send (see toGo).
+    this.callbox = new Uint8Array(16 << 10);
+    this.encoder = new TextEncoder();
+    this.messagesKind = -1;
+    this.mailboxFor = (n) => (this.mailbox = new Uint8Array(Math.max(n, 2 * this.mailbox.length)));
     this.dispatch = (...event) => {
+      if (event[0] === this.messagesKind) {
+        event[2] = this.decoder.decode(this.mailbox.subarray(0, event[2]));
+      }
       this.queue.push(event);
       if (!this.scheduled) {
         this.scheduled = true;
@@ -237,16 +250,22 @@ class Runtime {
     for (const [name, kind] of Object.entries(fns.kinds)) {
       this.kinds[kind] = name;
     }
+    this.messagesKind = fns.kinds.messages;
+    fns.callbox(this.callbox);
   }
 
   deliver([kind, id, ...args]) {
     const name = this.kinds[kind];
     if (name === "messages") {
-      // A batch of messages, seven fields each: the connection's id, then
-      // a message event's arguments.
-      const fields = JSON.parse(args[0]);
-      for (let i = 0; i + 7 <= fields.length; i += 7) {
-        this.objects.get(fields[i])?._event("message", fields.slice(i + 1, i + 7));
+      // Lines: a connection's id, then its messages' JSON, one a line, as
+      // the server sent them.
+      let conn;
+      for (const line of args[0].split("\n")) {
+        if (line.charCodeAt(0) === 123 /* { */) {
+          conn?._message(JSON.parse(line));
+        } else {
+          conn = this.objects.get(Number(line));
+        }
       }
       return;
     }
@@ -265,6 +284,18 @@ class Runtime {
     }
     // Events for an object closed since are dropped here.
     this.objects.get(id)?._event(name, args);
+  }
+
+  // toGo writes text as UTF-8 to the callbox, which Go reads in the call
+  // that follows, and returns its length in bytes.
+  toGo(text) {
+    let { read, written } = this.encoder.encodeInto(text, this.callbox);
+    if (read < text.length) {
+      this.callbox = new Uint8Array(3 * text.length);
+      this.call("callbox", this.callbox);
+      ({ written } = this.encoder.encodeInto(text, this.callbox));
+    }
+    return written;
   }
 
   newId() {
@@ -307,7 +338,8 @@ class Runtime {
       const id = this.newId();
       this.pending.set(id, { resolve, reject });
       try {
-        this.call(name, ...args.map((a) => (a === requestId ? id : a)));
+        // A function argument is called last: it fills the callbox.
+        this.call(name, ...args.map((a) => (a === requestId ? id : typeof a === "function" ? a() : a)));
       } catch (err) {
         this.pending.delete(id);
         reject(err);
@@ -477,6 +509,23 @@ function messageFields(message) {
   return [type, channel, dataJSON(data, "message.data"), id, ref, timestamp];
 }
 
+// messageJSON is a message as the JSON envelope Go reads (protocol.Decode):
+// one text instead of six arguments, each string of which would cost a
+// copy and a finalizer in Go.
+function messageJSON(message) {
+  const [type, channel, data, id, ref, timestamp] = messageFields(message);
+  if (!Number.isFinite(timestamp)) {
+    throw new TypeError("message.timestamp must be a finite number");
+  }
+  let json = `{"type":${JSON.stringify(type)}`;
+  if (channel !== "") json += `,"channel":${JSON.stringify(channel)}`;
+  if (data !== "") json += `,"data":${data}`;
+  if (id !== "") json += `,"id":${JSON.stringify(id)}`;
+  if (ref !== "") json += `,"ref":${JSON.stringify(ref)}`;
+  if (Math.trunc(timestamp) !== 0) json += `,"timestamp":${Math.trunc(timestamp)}`;
+  return json + "}";
+}
+
 class Connection extends Base {
   constructor(rt) {
     super(rt, "connection");
@@ -505,8 +554,8 @@ class Connection extends Base {
 
   send(message) {
     this._check();
-    const [type, channel, data, id, ref, timestamp] = messageFields(message);
-    const r = this._rt.fns.wsSend(this._id, type, channel, data, id, ref, timestamp);
+    const n = this._rt.toGo(messageJSON(message));
+    const r = this._rt.fns.wsSend(this._id, n);
     if (r instanceof RealtimeError) {
       throw r;
     }
@@ -519,8 +568,8 @@ class Connection extends Base {
   request(message, { timeout = 10000 } = {}) {
     try {
       this._check();
-      const fields = messageFields(message);
-      return this._rt.request("wsRequest", this._id, requestId, ...fields, timeout).then((json) => JSON.parse(json));
+      const json = messageJSON(message);
+      return this._rt.request("wsRequest", this._id, requestId, () => this._rt.toGo(json), timeout).then((json) => JSON.parse(json));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -576,28 +625,27 @@ class Connection extends Base {
     this._call("wsReconnect");
   }
 
+  // _message hands a message to its channel's subscribers.
+  _message(msg) {
+    const subs = this._channels.get(msg.channel);
+    if (!subs) {
+      return;
+    }
+    if (subs.size === 1) {
+      for (const entry of subs) {
+        safely(entry.fn, msg.data, msg);
+      }
+      return;
+    }
+    for (const entry of Array.from(subs)) {
+      if (subs.has(entry)) {
+        safely(entry.fn, msg.data, msg);
+      }
+    }
+  }
+
   _event(name, args) {
     switch (name) {
-      case "message": {
-        const [channel, type, data, id, ref, timestamp] = args;
-        const subs = this._channels.get(channel);
-        if (!subs) {
-          return;
-        }
-        const msg = { type, channel };
-        if (data !== "") {
-          msg.data = JSON.parse(data);
-        }
-        if (id) msg.id = id;
-        if (ref) msg.ref = ref;
-        if (timestamp) msg.timestamp = timestamp;
-        for (const entry of Array.from(subs)) {
-          if (subs.has(entry)) {
-            safely(entry.fn, msg.data, msg);
-          }
-        }
-        return;
-      }
       case "state": {
         const [status, attempt, nextDelay, queued, message, code] = args;
         this._state = { status, attempt, nextDelay, queued, error: message ? new RealtimeError(message, code) : null };

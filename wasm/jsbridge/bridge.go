@@ -27,8 +27,8 @@ type Kind int
 
 // Kinds of events, with their arguments.
 const (
-	// KindMessage is a Sink.Message: channel, type, data (JSON text, "" for
-	// none), id, ref, timestamp.
+	// KindMessage names a single Sink.Message; JavaScript gets them in
+	// batches, as KindMessages.
 	KindMessage Kind = iota + 1
 	// KindState: a connection's status, attempt, nextDelay (ms), queued,
 	// error message and code.
@@ -60,9 +60,12 @@ const (
 	// code.
 	KindLive
 	// KindMessages is the Sink.Message calls of a batch, for one call into
-	// JavaScript instead of one each: a JSON array of their arguments one
-	// after the other, seven a message (conn, channel, type, data as JSON
-	// text, id, ref, timestamp). The object id is 0.
+	// JavaScript instead of one each: the byte length of their text, which
+	// is UTF-8 in the sink's mailbox (a Uint8Array of realtime.js), lines
+	// separated by "\n": a connection's id, then the JSON envelopes of its
+	// messages, one a line, as they came from the server (Envelope.Raw).
+	// JavaScript parses each, as a plain WebSocket client would; nothing
+	// decoded in Go is encoded again. The object id is 0.
 	KindMessages
 )
 

@@ -3,7 +3,6 @@
 package jsbridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -58,13 +57,37 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	export("wsConnect", func(a args) (any, error) { return nil, b.Connect(a.int(0)) })
 	export("wsDisconnect", func(a args) (any, error) { return nil, b.Disconnect(a.int(0)) })
 	export("wsReconnect", func(a args) (any, error) { return nil, b.Reconnect(a.int(0)) })
-	// wsSend(id, type, channel, data, messageId, ref, timestamp)
-	export("wsSend", func(a args) (any, error) {
-		return nil, b.Send(a.int(0), a.envelope(1))
+	// Messages to send come as JSON envelopes, UTF-8 in the callbox (a
+	// Uint8Array of realtime.js): one copy, where six string arguments
+	// would cost a copy and a finalizer each.
+	var callbox js.Value
+	export("callbox", func(a args) (any, error) {
+		callbox = a.at(0, js.TypeObject, "a Uint8Array")
+		return nil, nil
 	})
-	// wsRequest(id, request, type, channel, data, messageId, ref, timestamp, timeout)
+	envelope := func(n int) (protocol.Envelope, error) {
+		if n < 0 || !callbox.Truthy() || n > callbox.Length() {
+			return protocol.Envelope{}, fmt.Errorf("%w: %d bytes are not in the callbox", ErrArgument, n)
+		}
+		text := make([]byte, n)
+		js.CopyBytesToGo(text, callbox)
+		return protocol.Decode(text) // a bad message is protocol.ErrMalformed
+	}
+	// wsSend(id, n): the message is n bytes in the callbox.
+	export("wsSend", func(a args) (any, error) {
+		e, err := envelope(a.int(1))
+		if err != nil {
+			return nil, err
+		}
+		return nil, b.Send(a.int(0), e)
+	})
+	// wsRequest(id, request, n, timeout)
 	export("wsRequest", func(a args) (any, error) {
-		return nil, b.Request(a.int(0), a.int(1), a.envelope(2), a.millis(8))
+		e, err := envelope(a.int(2))
+		if err != nil {
+			return nil, err
+		}
+		return nil, b.Request(a.int(0), a.int(1), e, a.millis(3))
 	})
 	export("wsSubscribe", func(a args) (any, error) { return nil, b.Subscribe(a.int(0), a.str(1)) })
 	export("wsUnsubscribe", func(a args) (any, error) { return nil, b.Unsubscribe(a.int(0), a.str(1)) })
@@ -177,23 +200,6 @@ func (a args) millis(i int) time.Duration {
 		panic(argError{fmt.Errorf("%w: argument %d must be a finite number of milliseconds, not %v", ErrArgument, i, f)})
 	}
 	return time.Duration(f * float64(time.Millisecond))
-}
-
-// envelope reads type, channel, data (JSON text, "" for none), id, ref and
-// timestamp from argument i on.
-func (a args) envelope(i int) protocol.Envelope {
-	e := protocol.Envelope{
-		Type:      a.str(i),
-		Channel:   a.str(i + 1),
-		ID:        a.str(i + 3),
-		Ref:       a.str(i + 4),
-		Timestamp: int64(a.at(i+5, js.TypeNumber, "a number").Float()),
-	}
-	// JSON.stringify made data; encoding the envelope checks it again.
-	if data := a.str(i + 2); data != "" {
-		e.Data = json.RawMessage(data)
-	}
-	return e
 }
 
 // pageURL is the address relative URLs are resolved against: the

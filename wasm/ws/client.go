@@ -643,12 +643,18 @@ func (c *Client) seenLocked(channel, id string) bool {
 	if _, ok := c.subs[channel]; !ok || id == "" || protocol.ChannelKind(channel) == protocol.KindEcho {
 		return true
 	}
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
+	n, ok := protocol.ParseID(id)
+	if !ok {
 		return true
 	}
-	if n <= c.lastIDs[channel] {
+	last, known := c.lastIDs[channel]
+	if n <= last {
 		return false
+	}
+	if !known {
+		// channel may be a view of a whole frame (protocol.DecodeFrame):
+		// a map key keeps a copy of its own.
+		channel = strings.Clone(channel)
 	}
 	c.lastIDs[channel] = n
 	return true

@@ -4,7 +4,8 @@
 // JavaScript, never go-app (which takes over the page) nor the server.
 //
 // realtime.js passes, as the first argument, the name of a global object
-// holding dispatch (the queue events go to), RealtimeError and ready. The
+// holding dispatch (the queue events go to), mailbox (which gives the
+// Uint8Array messages' text goes through), RealtimeError and ready. The
 // command hands ready its table of functions, then serves calls until
 // shutdown, when it releases them.
 package main
@@ -33,7 +34,7 @@ func run() error {
 		return fmt.Errorf("boot object %q not found: load it with realtime.js", os.Args[1])
 	}
 	done := make(chan struct{})
-	b := jsbridge.New(jsbridge.NewSink(boot.Get("dispatch")))
+	b := jsbridge.New(jsbridge.NewSink(boot))
 	table, release := jsbridge.Exports(b, boot.Get("RealtimeError"), func() { close(done) })
 	boot.Call("ready", table)
 	<-done
