@@ -16,6 +16,7 @@ type config struct {
 
 	echoN  int // round trips
 	burstM int // messages
+	rounds int // echo and burst run in rounds, the clients in turn
 
 	liveRows int           // rows of the live feed
 	liveRate int           // deltas a second
@@ -35,7 +36,7 @@ var (
 	// smoke runs in `go test ./...`: every row, in seconds.
 	smoke = config{
 		mode:  "smoke",
-		echoN: 50, burstM: 500,
+		echoN: 50, burstM: 500, rounds: 2,
 		liveRows: 20, liveRate: 200, liveFor: time.Second,
 		hubSubs: 20, hubMsgs: 50, hubWindow: 8, hubLatency: 10,
 		idleConns: 200,
@@ -44,7 +45,7 @@ var (
 	// full is `make bench`: the counts of issue 7.
 	full = config{
 		mode:  "full",
-		echoN: 10_000, burstM: 100_000,
+		echoN: 10_000, burstM: 100_000, rounds: 5,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
 		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,

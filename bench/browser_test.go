@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
@@ -76,11 +77,34 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	}
 	rep.chromium = version.Product
 	rep.isolated = true
-	for _, c := range clients {
-		b := &benchTab{t: t, cfg: cfg, srv: srv, feed: feed, rows: rows, client: c}
-		figs, isolated := b.run(browserCtx, base+c.path)
-		rep.clients = append(rep.clients, figs)
-		rep.isolated = rep.isolated && isolated
+	// Every client's tab stays open, and echo and burst run in rounds,
+	// client after client: the machine is shared, and a busy spell then
+	// falls on all of them rather than on one.
+	tabs := make([]*benchTab, len(clients))
+	for i, c := range clients {
+		tabs[i] = &benchTab{t: t, cfg: cfg, srv: srv, feed: feed, rows: rows, client: c}
+		rep.isolated = tabs[i].open(browserCtx, base+c.path) && rep.isolated
+		defer tabs[i].close()
+	}
+	for round := range cfg.rounds {
+		for _, b := range tabs {
+			b.front()
+			b.profiled("echo", round, func() { b.echo(cfg.echoN / cfg.rounds) })
+		}
+	}
+	for round := range cfg.rounds {
+		for _, b := range tabs {
+			b.front()
+			b.profiled("burst", round, func() { b.burst(round, cfg.burstM/cfg.rounds) })
+		}
+	}
+	for _, b := range tabs {
+		b.front()
+		b.figs.live = b.live()
+		b.figs.echo = b.echoFigures()
+		b.figs.burstRate = float64(b.burstCount) / b.burstMS * 1000
+		t.Logf("%s: %+v", b.client.name, b.figs)
+		rep.clients = append(rep.clients, b.figs)
 		rep.networkEvents += int(b.networkEvents.Load())
 	}
 	if rep.networkEvents > 0 {
@@ -171,13 +195,21 @@ type benchTab struct {
 	rows   []benchRow
 	client client
 	ctx    context.Context
+	cancel context.CancelFunc
+
+	figs       clientFigures
+	rtt        []float64 // echo round trips so far, ms
+	burstCount int       // burst messages after the first of each round
+	burstMS    float64   // burst time, first to last receive, over the rounds
 
 	networkEvents atomic.Int64 // seen since the tab opened
 }
 
-func (b *benchTab) run(browserCtx context.Context, url string) (figs clientFigures, isolated bool) {
+// open loads the client's page in a tab of its own browser context, fresh
+// then warm, and reports whether the page is cross-origin isolated.
+func (b *benchTab) open(browserCtx context.Context, url string) (isolated bool) {
 	t := b.t
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext(),
+	b.ctx, b.cancel = chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext(),
 		chromedp.WithListener(func(ev any) {
 			switch ev.(type) {
 			case *network.EventRequestWillBeSent, *network.EventWebSocketCreated,
@@ -185,32 +217,35 @@ func (b *benchTab) run(browserCtx context.Context, url string) (figs clientFigur
 				b.networkEvents.Add(1)
 			}
 		}))
-	defer cancel()
-	b.ctx = ctx
 	// chromedp turns network tracking on for every tab; it slows WebSocket
 	// traffic two to three times.
-	if _, err := chromedp.Call(ctx, network.Disable, cdp.Empty{}); err != nil {
+	if _, err := chromedp.Call(b.ctx, network.Disable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(ctx, performance.Enable, performance.EnableParams{}); err != nil {
+	if _, err := chromedp.Call(b.ctx, performance.Enable, performance.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
-	figs = clientFigures{name: b.client.name}
-	figs.fresh = b.load(url)
-	figs.warm = b.load(url)
-	isolated = webtest.Eval[bool](t, ctx, `crossOriginIsolated`)
-	b.profiled("echo", func() { figs.echo = b.echo() })
-	b.profiled("burst", func() { figs.burstRate = b.burst() })
-	figs.live = b.live()
-	t.Logf("%s: %+v", b.client.name, figs)
-	return figs, isolated
+	b.figs = clientFigures{name: b.client.name}
+	b.figs.fresh = b.load(url)
+	b.figs.warm = b.load(url)
+	return webtest.Eval[bool](t, b.ctx, `crossOriginIsolated`)
+}
+
+func (b *benchTab) close() { b.cancel() }
+
+// front brings the tab to the front, as a user's would be.
+func (b *benchTab) front() {
+	if err := call(b.ctx, page.BringToFront, cdp.Empty{}); err != nil {
+		b.t.Fatal(err)
+	}
 }
 
 // profiled runs f, under DevTools' CPU profiler when BENCH_PROFILE names
-// a directory: the profile goes to <dir>/<client>-<what>.cpuprofile.
-func (b *benchTab) profiled(what string, f func()) {
+// a directory and this is the first round: the profile goes to
+// <dir>/<client>-<what>.cpuprofile.
+func (b *benchTab) profiled(what string, round int, f func()) {
 	dir := os.Getenv(profileEnv)
-	if dir == "" {
+	if dir == "" || round > 0 {
 		f()
 		return
 	}
@@ -254,28 +289,34 @@ func (b *benchTab) load(url string) float64 {
 	return webtest.Eval[float64](b.t, b.ctx, `realtimeBench.connectedAt`)
 }
 
-func (b *benchTab) echo() echoFigures {
+// echo makes n round trips and keeps their times.
+func (b *benchTab) echo(n int) {
 	channel := "echo:bench-" + b.client.id
 	var res struct{ RTT []float64 }
-	evalResult(b.t, b.ctx, fmt.Sprintf(`realtimeBench.echo(%q, %d)`, channel, b.cfg.echoN), &res)
-	if len(res.RTT) != b.cfg.echoN {
-		b.t.Fatalf("%s: %d round trips, want %d", b.client.name, len(res.RTT), b.cfg.echoN)
+	evalResult(b.t, b.ctx, fmt.Sprintf(`realtimeBench.echo(%q, %d)`, channel, n), &res)
+	if len(res.RTT) != n {
+		b.t.Fatalf("%s: %d round trips, want %d", b.client.name, len(res.RTT), n)
 	}
-	var total float64
-	for _, v := range res.RTT {
-		total += v
-	}
-	slices.Sort(res.RTT)
-	return echoFigures{p50: percentile(res.RTT, 50), p99: percentile(res.RTT, 99), rate: float64(len(res.RTT)) / total * 1000}
+	b.rtt = append(b.rtt, res.RTT...)
 }
 
-// burst publishes cfg.burstM messages from the server at once and returns
-// how many a second the page's subscriber got.
-func (b *benchTab) burst() float64 {
-	channel := "bench:burst-" + b.client.id
-	webtest.Eval[bool](b.t, b.ctx, fmt.Sprintf(`window.benchBurst = realtimeBench.burst(%q, %d), true`, channel, b.cfg.burstM))
+func (b *benchTab) echoFigures() echoFigures {
+	rtt := slices.Clone(b.rtt)
+	var total float64
+	for _, v := range rtt {
+		total += v
+	}
+	slices.Sort(rtt)
+	return echoFigures{p50: percentile(rtt, 50), p99: percentile(rtt, 99), rate: float64(len(rtt)) / total * 1000}
+}
+
+// burst publishes m messages from the server at once and counts how long
+// the page's subscriber took from the first to the last.
+func (b *benchTab) burst(round, m int) {
+	channel := fmt.Sprintf("bench:burst-%s-%d", b.client.id, round)
+	webtest.Eval[bool](b.t, b.ctx, fmt.Sprintf(`window.benchBurst = realtimeBench.burst(%q, %d), true`, channel, m))
 	waitSubscribers(b.t, b.srv, channel, 1)
-	for i := range b.cfg.burstM {
+	for i := range m {
 		if err := b.srv.Publish(channel, map[string]int{"i": i}); err != nil {
 			b.t.Fatal(err)
 		}
@@ -286,7 +327,8 @@ func (b *benchTab) burst() float64 {
 	}
 	evalResult(b.t, b.ctx, `window.benchBurst`, &res)
 	waitSubscribers(b.t, b.srv, channel, 0)
-	return float64(res.Count-1) / res.MS * 1000
+	b.burstCount += res.Count - 1
+	b.burstMS += res.MS
 }
 
 // liveStats are the page's counts of its live feed.

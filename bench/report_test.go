@@ -129,7 +129,7 @@ func (r *report) markdown() string {
 	if r.chromium == "" {
 		w("Not run: %s.\n\n", r.browserSkip)
 	} else {
-		w("%s, headless, one tab at a time against one in-process server on 127.0.0.1. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.networkEvents)
+		w("%s, headless, a tab per client against one in-process server on 127.0.0.1; echo and burst run in %d rounds, the clients in turn, so that a busy spell of the shared machine falls on all of them. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.cfg.rounds, r.networkEvents)
 		if r.isolated {
 			w("Pages are cross-origin isolated (COOP and COEP), so `performance.now()` has 5 µs steps. ")
 		} else {
@@ -139,7 +139,7 @@ func (r *report) markdown() string {
 		w("%s\n", r.browserTable())
 		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
 		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
-		w("- Burst: the server publishes %s messages on one channel at once (Server.Publish; SendBuffer raised to hold them, so its writer batches up to 32 KiB a frame); each is decoded and given to a subscriber callback; the rate is from the first receive to the last.\n", groupDigits(float64(r.cfg.burstM)))
+		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.Publish; SendBuffer raised to hold them, so its writer batches up to 32 KiB a frame); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds.\n", groupDigits(float64(r.cfg.burstM)))
 		w("- Live: a feed of %d rows gets %s upserts a second for %v (Server.NewFeed). Plain JS applies deltas and draws the changed rows once per animation frame; realtime.js draws the state its live() hands over; go-app renders LiveTable. Busy is the renderer's main-thread task time over the window (CDP Performance.getMetrics).\n", r.cfg.liveRows, groupDigits(float64(r.cfg.liveRate)), r.cfg.liveFor)
 		w("- The server runs with RateLimit off (echo sends thousands of requests a second) and LiveInterval of an hour (no demo feed ticks).\n\n")
 	}
