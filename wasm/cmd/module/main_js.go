@@ -13,7 +13,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"syscall/js"
 
 	"github.com/matih-ai/realtime/wasm/jsbridge"
@@ -34,11 +33,6 @@ func run() error {
 	if boot.Type() != js.TypeObject {
 		return fmt.Errorf("boot object %q not found: load it with realtime.js", os.Args[1])
 	}
-	// A burst allocates a frame and its envelopes per batch, garbage at
-	// once; with Go's default (100) the small heap was collected every few
-	// megabytes, a quarter of a burst's time in wasm, where GC runs on the
-	// page's only thread. 400 collects a quarter as often.
-	debug.SetGCPercent(400)
 	done := make(chan struct{})
 	b := jsbridge.New(jsbridge.NewSink(boot))
 	table, release := jsbridge.Exports(b, boot.Get("RealtimeError"), func() { close(done) })
