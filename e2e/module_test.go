@@ -132,6 +132,10 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.got("a", "two")`); n != 0 {
 		t.Fatalf("a message reached a handler after its unsubscribe")
 	}
+	// On an idle connection, a publish took the wasm export, not a js.Func.
+	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
+		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
+	}
 
 	// A restart: the subscriptions come back and what was sent offline is
 	// delivered once.

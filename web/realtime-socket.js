@@ -45,8 +45,10 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const handle = {
-    inbox: new Uint8Array(64 << 10),
-    outbox: new Uint8Array(16 << 10),
+    // Small to start with: they grow with the frames (a burst's inbox
+    // shrinks back), and a page may hold many sockets.
+    inbox: new Uint8Array(16 << 10),
+    outbox: new Uint8Array(4 << 10),
     send(n) {
       if (ws.readyState !== WebSocket.OPEN) {
         return false;
@@ -76,7 +78,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     const need = 3 * text.length;
     let grown = false;
     if (handle.inbox.length < need || (handle.inbox.length > 1 << 20 && handle.inbox.length > 4 * need)) {
-      handle.inbox = new Uint8Array(Math.max(need, 64 << 10));
+      handle.inbox = new Uint8Array(Math.max(need, 16 << 10));
       grown = true;
     }
     const { written } = encoder.encodeInto(text, handle.inbox);

@@ -73,6 +73,10 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		js.CopyBytesToGo(text, callbox)
 		return protocol.Decode(text) // a bad message is protocol.ErrMalformed
 	}
+	sendNow = func(id, n int) bool {
+		e, err := envelope(n)
+		return err == nil && b.SendNow(id, e)
+	}
 	// wsSend(id, n): the message is n bytes in the callbox.
 	export("wsSend", func(a args) (any, error) {
 		e, err := envelope(a.int(1))
@@ -156,11 +160,31 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	})
 
 	return table, func() {
+		sendNow = nil
 		for _, fn := range funcs {
 			fn.Release()
 		}
 		funcs = nil
 	}
+}
+
+// sendNow sends the message of n bytes in the callbox on connection id
+// when that can be done at once (Bridge.SendNow); nil until Exports ran.
+var sendNow func(id, n int) bool
+
+// SendNow is realtime.js's fast way to send, for the module's wasm export
+// realtimeSend (see wasm/cmd/module): a call through a js.Func costs tens
+// of microseconds of Go's event machinery (the pending event's fields read
+// one by one, each a reference with a finalizer, and a pass of the
+// scheduler), a wasm export a fraction of one. It returns 1 when it sent,
+// 0 when realtime.js must call wsSend, which does the rest and reports
+// errors. It must only do what needs no other goroutine: after an export
+// returns, Go runs nothing until its next event.
+func SendNow(id, n int) int32 {
+	if sendNow != nil && sendNow(id, n) {
+		return 1
+	}
+	return 0
 }
 
 // argError is a bad argument, raised by args and turned into an error by

@@ -100,6 +100,17 @@ func (b *Bridge) Send(id int, e protocol.Envelope) error {
 	return c.client.Send(e)
 }
 
+// SendNow is Send when it can finish at once (ws.Client.SendNow), for
+// realtime.js's wasm export: it reports false, having changed nothing,
+// when Send must be called instead (which also reports any error).
+func (b *Bridge) SendNow(id int, e protocol.Envelope) bool {
+	c, err := get[*conn](b, id)
+	if err != nil || e.Channel != "" && protocol.ValidChannel(e.Channel) != nil {
+		return false
+	}
+	return c.client.SendNow(e)
+}
+
 // Request sends e with a fresh ref and settles request req with the
 // server's answer (KindReply with the ack as JSON) or its error, or a
 // timeout error after timeout.

@@ -807,18 +807,37 @@ func (c *Client) enqueueLocked(o *outgoing) {
 // "<client>:<n>", with which the server tells a publish sent again (after
 // a write cut by a drop) from a new one.
 func (c *Client) Send(msg protocol.Envelope) error {
-	_, err := c.submit(msg, nil)
+	_, err := c.submit(msg, nil, false)
 	return err
 }
+
+// SendNow is Send when it can finish on the caller's goroutine: the
+// connection is up, its transport never blocks (a BufferedConn, as in the
+// browser), and nothing waits to be written. It reports whether it sent
+// (or queued, if the write failed: as Send does); when it did not, it
+// changed nothing, and Send reports why. The browser module calls it from
+// a wasm export, which runs no other goroutine after it returns.
+func (c *Client) SendNow(msg protocol.Envelope) bool {
+	_, err := c.submit(msg, nil, true)
+	return err == nil
+}
+
+// errNotNow is SendNow's "use Send".
+var errNotNow = errors.New("ws: not sent at once")
 
 // submit numbers, encodes and queues msg, as one step: publishes go out
 // in the order of their numbers. With a waiter, msg is a Request: it gets
 // a ref and waits for its answer there.
-func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope) (*outgoing, error) {
+func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, now bool) (*outgoing, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, ErrClosed
+	}
+	if now {
+		if _, ok := c.conn.(BufferedConn); !ok || c.status != StatusConnected || c.writing != nil || len(c.pending) > 0 || c.shownQueue > 0 {
+			return nil, errNotNow
+		}
 	}
 	if c.status != StatusConnected {
 		if n := c.queuedLocked(); n >= c.cfg.QueueSize {
@@ -878,7 +897,7 @@ func (c *Client) Publish(channel string, data any) error {
 // already on its way.
 func (c *Client) Request(ctx context.Context, msg protocol.Envelope) (protocol.Envelope, error) {
 	ch := make(chan protocol.Envelope, 1)
-	o, err := c.submit(msg, ch)
+	o, err := c.submit(msg, ch, false)
 	if err != nil {
 		return protocol.Envelope{}, err
 	}

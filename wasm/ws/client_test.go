@@ -666,3 +666,41 @@ func TestSubscriptionsChangedWithinAFrameTakeEffectAtOnce(t *testing.T) {
 		t.Fatalf("a got %v, b (unsubscribed by a at the first) %v, c (subscribed then) %v", got["a"], got["b"], got["c"])
 	}
 }
+
+// SendNow sends only what it can write at once, and otherwise leaves
+// everything as it was for Send.
+func TestSendNowSendsOnlyWhatItCanWriteAtOnce(t *testing.T) {
+	t.Parallel()
+	msg := func(i int) protocol.Envelope {
+		return protocol.Envelope{Type: protocol.TypePublish, Channel: "chat:room", Data: json.RawMessage(fmt.Sprint(i))}
+	}
+	h := newHarness(t, ws.Config{PingInterval: -1})
+	h.net.buffered = true
+	if h.client.SendNow(msg(0)) {
+		t.Fatal("SendNow sent before the client connected")
+	}
+	if q := h.client.State().Queued; q != 0 {
+		t.Fatalf("a refused SendNow queued %d", q)
+	}
+	conn := h.connect()
+	if !h.client.SendNow(msg(1)) {
+		t.Fatal("SendNow refused on an idle buffered connection")
+	}
+	if e := conn.recv(t); e.Type != protocol.TypePublish || string(e.Data) != "1" || e.ID == "" {
+		t.Fatalf("got %+v, want the numbered publish 1", e)
+	}
+	if h.client.SendNow(protocol.Envelope{}) {
+		t.Fatal("SendNow sent a message without a type")
+	}
+	if err := h.client.Send(protocol.Envelope{}); err == nil {
+		t.Fatal("Send took a message without a type")
+	}
+	conn.quiet(t)
+
+	// A transport whose writes may block: always Send's way.
+	h2 := newHarness(t, ws.Config{PingInterval: -1})
+	h2.connect()
+	if h2.client.SendNow(msg(2)) {
+		t.Fatal("SendNow wrote on a transport that may block")
+	}
+}

@@ -25,6 +25,12 @@ func main() {
 	}
 }
 
+// realtimeSend is jsbridge.SendNow, exported to realtime.js as a plain wasm
+// function: calling it costs no js.Func event.
+//
+//go:wasmexport realtimeSend
+func realtimeSend(id, n int32) int32 { return jsbridge.SendNow(int(id), int(n)) }
+
 func run() error {
 	if len(os.Args) < 2 {
 		return fmt.Errorf("no boot object: load it with realtime.js")
