@@ -704,3 +704,43 @@ func TestSendNowSendsOnlyWhatItCanWriteAtOnce(t *testing.T) {
 		t.Fatal("SendNow wrote on a transport that may block")
 	}
 }
+
+// A frame mixing messages, a repeat and another capability's envelope
+// reaches the handler in the frame's order, the repeat dropped.
+func TestFrameOfMixedEnvelopesIsDeliveredInOrderWithoutRepeats(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ws.Config{PingInterval: -1})
+	conn := h.connect()
+	got := make(chan string, 10)
+	_, _ = h.client.Subscribe("feed:x", func(e protocol.Envelope) { got <- e.Type + ":" + e.ID })
+	conn.recvType(t, protocol.TypeSubscribe)
+	var frame []byte
+	for _, e := range []protocol.Envelope{
+		{Type: protocol.TypeMessage, Channel: "feed:x", ID: "1", Data: json.RawMessage(`1`)},
+		{Type: protocol.TypeMessage, Channel: "feed:x", ID: "2", Data: json.RawMessage(`2`)},
+		{Type: "presence.diff", Channel: "feed:x", ID: "d"},
+		{Type: protocol.TypeMessage, Channel: "feed:x", ID: "2", Data: json.RawMessage(`2`)},
+		{Type: protocol.TypeMessage, Channel: "feed:x", ID: "3", Data: json.RawMessage(`3`)},
+	} {
+		b, _ := protocol.Encode(e)
+		frame = append(append(frame, b...), '\n')
+	}
+	conn.in <- frame
+	var seq []string
+	for range 4 {
+		select {
+		case s := <-got:
+			seq = append(seq, s)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("got %v, then nothing", seq)
+		}
+	}
+	if fmt.Sprint(seq) != "[message:1 message:2 presence.diff:d message:3]" {
+		t.Fatalf("delivered %v", seq)
+	}
+	select {
+	case s := <-got:
+		t.Fatalf("then %s too", s)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
