@@ -12,5 +12,6 @@
 //	BENCH=full BENCH_REPORT=$PWD/bench/REPORT.md go test -count=1 -timeout 30m -run '^TestBench$' ./bench
 //
 // Targets are printed beside the figures, marked PASS or MISS; a benchmark
-// never fails on a time.
+// never fails on a time. FINDINGS.md says where the browser time goes,
+// what was tried, and what is left.
 package bench
