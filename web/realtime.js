@@ -295,7 +295,7 @@ class Runtime {
   // event), and reports whether it did. Never while Go is running: an
   // export must not be entered from inside a call into Go.
   sendNow(id, n) {
-    if (this.exports?.realtimeSend === undefined || this.dead || this.depth > 0 || this.exports.realtimeSend(id, n) !== 1) {
+    if (this.exports?.realtimeSend === undefined || this.dead || this.go.exited || this.depth > 0 || this.exports.realtimeSend(id, n) !== 1) {
       return false;
     }
     this.sentNow++;
