@@ -162,6 +162,10 @@ func newDropScene(t *testing.T) *dropScene {
 	d.victim = track(t, d.victimClient, "doc", presence.Meta{User: "victim", Name: "Vic"}, presence.Options{})
 	d.obs.waitUsers(t, "obs", "victim")
 	d.victim.waitUsers(t, "obs", "victim")
+	// What the victim's joining sent obs has all arrived, not only the
+	// first of it: a diff still on its way would count as a change later.
+	barrier(t, d.victimClient)
+	barrier(t, d.obsClient)
 	return d
 }
 
@@ -182,8 +186,8 @@ func TestPresenceKilledClientLeavesAfterGrace(t *testing.T) {
 	d.drop(t) // and the victim never comes back
 	d.clk.Advance(DefaultPresenceGrace - time.Millisecond)
 	barrier(t, d.obsClient)
-	if got := d.obs.users(); !slices.Equal(got, []string{"obs", "victim"}) || len(d.obs.takeChanges()) > 0 {
-		t.Fatalf("within the grace obs sees %v", got)
+	if got, changes := d.obs.users(), d.obs.takeChanges(); !slices.Equal(got, []string{"obs", "victim"}) || len(changes) > 0 {
+		t.Fatalf("within the grace obs sees %v, after changes %+v", got, changes)
 	}
 	d.clk.Advance(time.Millisecond)
 	d.obs.waitUsers(t, "obs")

@@ -70,11 +70,15 @@ func barrier(t *testing.T, c *ws.Client) {
 	}
 }
 
-// watch is a presence.Tracker whose changes are recorded.
+// watch is a presence.Tracker whose changes are recorded, with the state
+// each left: users reads that state, not the tracker's, which changes
+// before its listeners run, so that once users shows a change, the change
+// is recorded.
 type watch struct {
 	*presence.Tracker
 	mu      sync.Mutex
 	changes []presence.Changes
+	state   presence.State
 }
 
 // track joins resource as meta through c until the end of the test.
@@ -86,18 +90,22 @@ func track(t *testing.T, c *ws.Client, resource string, meta presence.Meta, opts
 	}
 	t.Cleanup(tr.Leave)
 	w := &watch{Tracker: tr}
-	tr.OnChange(func(_ presence.State, ch presence.Changes) {
+	tr.OnChange(func(st presence.State, ch presence.Changes) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.changes = append(w.changes, ch)
+		w.state = st.Clone()
 	})
 	return w
 }
 
 // users lists the people present, by user id.
 func (w *watch) users() []string {
+	w.mu.Lock()
+	people := w.state.People()
+	w.mu.Unlock()
 	var out []string
-	for _, p := range w.People() {
+	for _, p := range people {
 		out = append(out, p.User)
 	}
 	slices.Sort(out)
