@@ -22,6 +22,9 @@ func TestNotificationsDemoToastBadgeAndReadStateAcrossAReload(t *testing.T) {
 	waitFor(t, ctx, "a toast", `document.querySelectorAll('#toasts .rt-toast--warning').length === 1`)
 	waitFor(t, ctx, "the unread badge", unreadBadge+` === "1"`)
 
+	// The buttons wait for the server's answer to the first request, which
+	// may come after its notification: a click on a disabled one is lost.
+	waitFor(t, ctx, "the buttons back", `document.querySelector("#send-error")?.disabled === false`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#send-error"))); err != nil {
 		t.Fatal(err)
 	}

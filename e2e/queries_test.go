@@ -19,6 +19,9 @@ func TestQueriesDemoCompletesOneAndCancelsAnother(t *testing.T) {
 	waitFor(t, ctx, "the short query to succeed with a full bar",
 		`document.querySelector('.rt-query[data-state="succeeded"] .rt-progress')?.dataset.percent === "100"`)
 
+	// The buttons wait for the answer to the first start, which a loaded
+	// machine may deliver after the query's own updates.
+	waitFor(t, ctx, "the buttons back", `document.querySelector("#run-long")?.disabled === false`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run-long"))); err != nil {
 		t.Fatal(err)
 	}

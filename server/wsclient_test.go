@@ -96,6 +96,12 @@ func track(t *testing.T, c *ws.Client, resource string, meta presence.Meta, opts
 		w.changes = append(w.changes, ch)
 		w.state = st.Clone()
 	})
+	// What the tracker knew before its listener was added.
+	w.mu.Lock()
+	if w.changes == nil {
+		w.state = tr.State()
+	}
+	w.mu.Unlock()
 	return w
 }
 
