@@ -16,7 +16,7 @@
 // falls back to one call per message where it is missing.
 
 // realtimeSocketQueue listens to ws's messages and close, and returns a
-// handle {inbox, send(n), grow(n), stop()}. Text crosses between Go and
+// handle {inbox, outbox, send(n), grow(n)}. Text crosses between Go and
 // JavaScript as UTF-8 bytes in two Uint8Arrays, not as strings: a string
 // handed to Go costs two copies there and a finalizer for its reference,
 // which showed in profiles as the largest Go cost of an echo.
@@ -32,7 +32,7 @@
 // send(n) sends the first n bytes of handle.outbox as a text frame, and
 // returns false when the socket is not open (a browser silently drops
 // what is sent then); grow(n) gives outbox room for n bytes and returns
-// it. stop() stops listening.
+// it. Listening stops with the socket's close.
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose) {
   let texts = [];
   let binaries = 0;
@@ -60,7 +60,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       handle.outbox = new Uint8Array(Math.max(n, 2 * handle.outbox.length));
       return handle.outbox;
     },
-    stop: () => stop(),
   };
 
   const flush = () => {

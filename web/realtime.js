@@ -360,8 +360,7 @@ class Runtime {
       const id = this.newId();
       this.pending.set(id, { resolve, reject });
       try {
-        // A function argument is called last: it fills the callbox.
-        this.call(name, ...args.map((a) => (a === requestId ? id : typeof a === "function" ? a() : a)));
+        this.call(name, ...args.map((a) => (a === requestId ? id : a)));
       } catch (err) {
         this.pending.delete(id);
         reject(err);
@@ -593,8 +592,9 @@ class Connection extends Base {
   request(message, { timeout = 10000 } = {}) {
     try {
       this._check();
-      const json = messageJSON(message);
-      return this._rt.request("wsRequest", this._id, requestId, () => this._rt.toGo(json), timeout).then((json) => JSON.parse(json));
+      // The callbox holds the message until the call that follows at once.
+      const n = this._rt.toGo(messageJSON(message));
+      return this._rt.request("wsRequest", this._id, requestId, n, timeout).then((json) => JSON.parse(json));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -657,9 +657,8 @@ class Connection extends Base {
       return;
     }
     if (subs.size === 1) {
-      for (const entry of subs) {
-        safely(entry.fn, msg.data, msg);
-      }
+      // The common case, without a copy of the set per message.
+      safely(subs.values().next().value.fn, msg.data, msg);
       return;
     }
     for (const entry of Array.from(subs)) {

@@ -88,41 +88,43 @@ func (b *Bridge) withClient(id int, f func(*ws.Client)) error {
 // Send sends e on connection id, or queues it while offline. A message
 // needs a type; a channel, when it has one, must be well formed.
 func (b *Bridge) Send(id int, e protocol.Envelope) error {
-	c, err := get[*conn](b, id)
+	c, err := b.sender(id, e)
 	if err != nil {
 		return err
 	}
+	return c.client.Send(e)
+}
+
+// sender returns connection id, to send e on: e's channel, when it has
+// one, must be well formed.
+func (b *Bridge) sender(id int, e protocol.Envelope) (*conn, error) {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return nil, err
+	}
 	if e.Channel != "" {
 		if err := protocol.ValidChannel(e.Channel); err != nil {
-			return fmt.Errorf("%w: %w", ErrArgument, err)
+			return nil, fmt.Errorf("%w: %w", ErrArgument, err)
 		}
 	}
-	return c.client.Send(e)
+	return c, nil
 }
 
 // SendNow is Send when it can finish at once (ws.Client.SendNow), for
 // realtime.js's wasm export: it reports false, having changed nothing,
 // when Send must be called instead (which also reports any error).
 func (b *Bridge) SendNow(id int, e protocol.Envelope) bool {
-	c, err := get[*conn](b, id)
-	if err != nil || e.Channel != "" && protocol.ValidChannel(e.Channel) != nil {
-		return false
-	}
-	return c.client.SendNow(e)
+	c, err := b.sender(id, e)
+	return err == nil && c.client.SendNow(e)
 }
 
 // Request sends e with a fresh ref and settles request req with the
 // server's answer (KindReply with the ack as JSON) or its error, or a
 // timeout error after timeout.
 func (b *Bridge) Request(id, req int, e protocol.Envelope, timeout time.Duration) error {
-	c, err := get[*conn](b, id)
+	c, err := b.sender(id, e)
 	if err != nil {
 		return err
-	}
-	if e.Channel != "" {
-		if err := protocol.ValidChannel(e.Channel); err != nil {
-			return fmt.Errorf("%w: %w", ErrArgument, err)
-		}
 	}
 	if timeout <= 0 {
 		return fmt.Errorf("%w: timeout %v", ErrArgument, timeout)

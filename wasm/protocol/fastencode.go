@@ -59,10 +59,6 @@ func needsEscape(b []byte) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s to b as a JSON string, quoted as encoding/json
-// quotes it.
-func AppendString(b []byte, s string) []byte { return appendString(b, s) }
-
 // appendString quotes s as encoding/json does: control characters, the
 // HTML-sensitive <, > and &, and U+2028/U+2029 escaped, invalid UTF-8
 // replaced by U+FFFD.

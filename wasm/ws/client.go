@@ -690,12 +690,11 @@ func (c *Client) deliverAll(batch []protocol.Envelope) {
 		subs    []*subscription
 		channel string
 		gen     uint64
-		fresh   bool
 	)
-	for _, e := range batch {
-		if !fresh || e.Channel != channel || c.subsGen.Load() != gen {
+	for i, e := range batch {
+		if i == 0 || e.Channel != channel || c.subsGen.Load() != gen {
 			c.mu.Lock()
-			subs, channel, gen, fresh = c.subs[e.Channel], e.Channel, c.subsGen.Load(), true
+			subs, channel, gen = c.subs[e.Channel], e.Channel, c.subsGen.Load()
 			c.mu.Unlock()
 		}
 		for _, s := range subs {
@@ -787,11 +786,9 @@ func (c *Client) nextRefLocked(prefix string) string {
 // behind nothing is written at once instead: waking the writer goroutine
 // for it costs more than the write.
 func (c *Client) enqueueLocked(o *outgoing) {
+	atOnce := c.conn != nil && c.writesAtOnceLocked()
 	c.pending = append(c.pending, o)
-	if c.conn == nil {
-		return
-	}
-	if _, ok := c.conn.(BufferedConn); ok && c.writing == nil && len(c.pending) == 1 {
+	if atOnce {
 		// Under the lock: such a write calls nothing back.
 		if err := c.conn.Write(context.Background(), o.frame); err != nil {
 			c.writeFailedLocked(c.gen, c.conn, err)
@@ -800,10 +797,20 @@ func (c *Client) enqueueLocked(o *outgoing) {
 		c.wroteLocked(c.gen, o)
 		return
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if c.conn != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// writesAtOnceLocked reports whether a frame queued now would be written
+// on the caller's goroutine: the transport never blocks and nothing is
+// queued or being written before it.
+func (c *Client) writesAtOnceLocked() bool {
+	_, ok := c.conn.(BufferedConn)
+	return ok && c.writing == nil && len(c.pending) == 0
 }
 
 // Send sends msg, or queues it while disconnected. When QueueSize messages
@@ -839,10 +846,10 @@ func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, no
 	if c.closed {
 		return nil, ErrClosed
 	}
-	if now {
-		if _, ok := c.conn.(BufferedConn); !ok || c.status != StatusConnected || c.writing != nil || len(c.pending) > 0 || c.shownQueue > 0 {
-			return nil, errNotNow
-		}
+	// SendNow's write must wake no goroutine: not the writer, and not the
+	// listeners of a queue they saw (wroteLocked).
+	if now && (c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0) {
+		return nil, errNotNow
 	}
 	if c.status != StatusConnected {
 		if n := c.queuedLocked(); n >= c.cfg.QueueSize {
