@@ -20,9 +20,23 @@ while IFS= read -r file; do
     fi
     echo "== $name ($dir, $FUZZTIME)"
     ran=$((ran + 1))
-    if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir"; then
-      failed+=("$name ($dir)")
+    corpus="$dir/testdata/fuzz/$name"
+    before=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+    log=$(mktemp)
+    if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir" 2>&1 | tee "$log"; then
+      after=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+      # Go 1.26's fuzz coordinator can report its own -fuzztime deadline
+      # as a failure (go.dev/issue/75804, fixed in Go 1.27): the only
+      # reason given is "context deadline exceeded" and no input is
+      # written. Anything else, or a written input, is a real failure.
+      if [ "$after" -eq "$before" ] &&
+        grep -A1 -- "^--- FAIL: $name " "$log" | tail -n1 | grep -qx '    context deadline exceeded'; then
+        echo "fuzz: $name stopped on Go's fuzztime deadline race (go.dev/issue/75804), no failing input; not a failure"
+      else
+        failed+=("$name ($dir)")
+      fi
     fi
+    rm -f "$log"
   done
 done < <(grep -rlE '^func Fuzz[A-Za-z0-9_]*\(' --include='*_test.go' wasm server components | sort)
 
