@@ -136,6 +136,11 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
 	}
+	// ... and the messages came through the wasm export realtimeReceive,
+	// JavaScript reading their text itself.
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["receivedNow"] < 1 || d["passedNow"] < 1 {
+		t.Errorf("%d batches received through realtimeReceive, %d read by JavaScript; want the messages", d["receivedNow"], d["passedNow"])
+	}
 
 	// A restart: the subscriptions come back and what was sent offline is
 	// delivered once.

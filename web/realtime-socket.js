@@ -33,7 +33,13 @@
 // returns false when the socket is not open (a browser silently drops
 // what is sent then); grow(n) gives outbox room for n bytes and returns
 // it. Listening stops with the socket's close.
-globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose) {
+//
+// direct, when given, is {receive, id}: receive(id, n, grown, text) is
+// offered each batch of text frames first, as onFrames would get it plus
+// the batch's text, and returns true when it took it. It calls a wasm
+// export, which costs a fraction of a microsecond where onFrames, a
+// js.Func, costs tens (realtime.js).
+globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
   let scheduled = false;
@@ -81,8 +87,18 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       grown = true;
     }
     const { written } = encoder.encodeInto(text, handle.inbox);
-    onFrames(written, batch.length, n, grown);
     lastFlush = performance.now();
+    if (direct && n === 0 && offer(written, grown, text)) {
+      return;
+    }
+    onFrames(written, batch.length, n, grown);
+  };
+  const offer = (written, grown, text) => {
+    try {
+      return direct.receive(direct.id, written, grown, text) === true;
+    } catch {
+      return false; // Go is gone: onFrames reports it
+    }
   };
   const message = (e) => {
     if (typeof e.data === "string") {
@@ -92,12 +108,12 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     if (!scheduled) {
       scheduled = true;
-      // A message after a quiet spell goes to Go at once, from a
-      // microtask (an echo waits for nothing more); one that follows
-      // the last batch closely is part of a burst, and waits for a task
-      // of its own, after the messages already received.
+      // A message after a quiet spell goes to Go at once (an echo waits
+      // for nothing more: each message is a task of its own); one that
+      // follows the last batch closely is part of a burst, and waits for
+      // a task of its own, after the messages already received.
       if (performance.now() - lastFlush > quiet) {
-        queueMicrotask(flush);
+        flush();
       } else {
         wake.port2.postMessage(null);
       }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/matih-ai/realtime/wasm/internal/browser"
 	"github.com/matih-ai/realtime/wasm/protocol"
+	"github.com/matih-ai/realtime/wasm/ws"
 )
 
 // Exports returns the table of functions realtime.js calls, bound to b.
@@ -76,6 +77,27 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	sendNow = func(id, n int) bool {
 		e, err := envelope(n)
 		return err == nil && b.SendNow(id, e)
+	}
+	receiveNow = func(id, n int, grown bool) int32 {
+		// The sink's flusher is a goroutine, which would not run before
+		// Go's next event: the sink is flushed here, before (what it holds
+		// goes first) and after.
+		s, _ := b.sink.(*jsSink)
+		if s != nil {
+			s.flush()
+		}
+		whole := ws.ReceiveNow(id, n, grown)
+		switch {
+		case whole < 0:
+			return 0
+		case s == nil:
+			return -1
+		}
+		if conn, ok := s.dropWhole(whole); ok {
+			return int32(conn)
+		}
+		s.flush()
+		return -1
 	}
 	// wsSend(id, n): the message is n bytes in the callbox.
 	export("wsSend", func(a args) (any, error) {
@@ -160,7 +182,7 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	})
 
 	return table, func() {
-		sendNow = nil
+		sendNow, receiveNow = nil, nil
 		for _, fn := range funcs {
 			fn.Release()
 		}
@@ -185,6 +207,25 @@ func SendNow(id, n int) int32 {
 		return 1
 	}
 	return 0
+}
+
+// receiveNow hands a batch of socket frames to Go at once (ws.ReceiveNow);
+// nil until Exports ran. See ReceiveNow for what it returns.
+var receiveNow func(id, n int, grown bool) int32
+
+// ReceiveNow is the wasm export realtimeReceive's work (see
+// wasm/cmd/module and ws.UseReceiveExport), for socket id's batch of n
+// bytes. It returns 0 when realtime-socket.js must hand the batch over the
+// js.Func way; -1 when Go took it and handed its messages to JavaScript
+// already (KindMessages); a connection's id when every line of the batch
+// was a message of that connection, delivered as it came: JavaScript then
+// reads them from the batch's text itself, and Go copies none. Like
+// SendNow, it does only what needs no other goroutine.
+func ReceiveNow(id, n int, grown bool) int32 {
+	if receiveNow == nil {
+		return 0
+	}
+	return receiveNow(id, n, grown)
 }
 
 // argError is a bad argument, raised by args and turned into an error by

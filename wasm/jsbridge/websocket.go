@@ -163,7 +163,8 @@ func (b *Bridge) Subscribe(id int, channel string) error {
 	if _, ok := c.chans[channel]; ok {
 		return nil
 	}
-	unsubscribe, err := c.client.Subscribe(channel, func(e protocol.Envelope) {
+	// The sink never blocks: messages may reach it as they arrive.
+	unsubscribe, err := c.client.SubscribeInline(channel, func(e protocol.Envelope) {
 		if e.Type != protocol.TypeError {
 			b.sink.Message(id, e)
 		}

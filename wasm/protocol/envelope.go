@@ -160,12 +160,23 @@ func DecodeFrame(frame []byte) ([]Envelope, error) {
 	if len(frame) == 0 {
 		return nil, nil
 	}
+	envs, err := AppendFrame(make([]Envelope, 0, CountLines(frame)), frame)
+	if len(envs) == 0 {
+		envs = nil
+	}
+	return envs, err
+}
+
+// AppendFrame is DecodeFrame appending to envs, for a caller that reuses
+// both the frame's buffer and the envelopes' array: it must then keep
+// nothing of them once it writes to the buffer again.
+func AppendFrame(envs []Envelope, frame []byte) ([]Envelope, error) {
+	if len(frame) == 0 {
+		return envs, nil
+	}
 	// One string for the whole frame, without a copy: frame is ours.
 	s := unsafe.String(unsafe.SliceData(frame), len(frame))
-	var (
-		envs = make([]Envelope, 0, countLines(frame))
-		errs []error
-	)
+	var errs []error
 	for i := 0; i < len(frame); {
 		lo, hi := i, len(frame)
 		if j := bytes.IndexByte(frame[i:], '\n'); j >= 0 {
@@ -191,15 +202,13 @@ func DecodeFrame(frame []byte) ([]Envelope, error) {
 		}
 		e.Raw = line
 	}
-	if len(envs) == 0 {
-		envs = nil
-	}
 	return envs, errors.Join(errs...)
 }
 
-// countLines counts the lines of frame, with bytes.IndexByte: it is
-// assembly under wasm, where bytes.Count is a plain loop five times slower.
-func countLines(frame []byte) int {
+// CountLines counts the lines of frame as strings.Split on "\n" cuts it
+// (an empty frame is one line), with bytes.IndexByte: it is assembly under
+// wasm, where bytes.Count is a plain loop five times slower.
+func CountLines(frame []byte) int {
 	n := 1
 	for i := bytes.IndexByte(frame, '\n'); i >= 0; i = bytes.IndexByte(frame, '\n') {
 		frame = frame[i+1:]

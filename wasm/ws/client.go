@@ -54,6 +54,7 @@ type Client struct {
 	cfg     Config
 	backoff backoff.Backoff
 	events  *callback.Queue
+	taken   []protocol.Envelope // takeFrame's array, kept for the next frame
 
 	statusListeners callback.List[State]
 	errorListeners  callback.List[error]
@@ -76,7 +77,7 @@ type Client struct {
 	writing    *outgoing   // the frame being written on the current connection
 	inflight   []*outgoing // retried requests written on the current connection, awaiting their answer
 	subs       map[string][]*subscription
-	lastIDs    map[string]uint64 // per subscribed channel, the id of the latest message seen
+	lastIDs    map[string]*uint64 // per subscribed channel, the id of the latest message seen
 	waiters    map[string]chan protocol.Envelope
 	refs       int
 	publisher  string         // this client's part of its publishes' ids
@@ -106,6 +107,7 @@ type outgoing struct {
 type subscription struct {
 	channel string
 	handler Handler
+	inline  bool        // see SubscribeInline
 	removed atomic.Bool // set, under Client.mu, when it leaves the channel's list
 }
 
@@ -127,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 		status:    StatusDisconnected,
 		stopped:   true,
 		subs:      map[string][]*subscription{},
-		lastIDs:   map[string]uint64{},
+		lastIDs:   map[string]*uint64{},
 		waiters:   map[string]chan protocol.Envelope{},
 		publisher: strconv.FormatUint(rand.Uint64(), 36),
 	}
@@ -421,6 +423,9 @@ func (c *Client) connectedLocked(conn Conn) {
 	})
 	c.schedulePingLocked()
 	c.setStatusLocked(StatusConnected)
+	if d, ok := conn.(directConn); ok {
+		d.offerFrames(func(frame []byte) int { return c.takeFrame(gen, frame) })
+	}
 	go c.read(ctx, gen, conn)
 	go c.write(ctx, gen, conn, c.wake)
 }
@@ -550,6 +555,85 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 	}
 }
 
+// takeFrame routes and delivers a frame at once, on the caller's
+// goroutine, when nothing else has to run for it: every envelope is a
+// message or a heartbeat, every subscriber of those channels came through
+// SubscribeInline, and no callback is still queued ahead of it. Otherwise
+// it changes nothing and returns -1: the frame then goes through Read and
+// routeFrame. It serves a wasm export, after which Go runs no other
+// goroutine until its next event: what it starts must finish in it.
+//
+// Having taken the frame, it returns its number of lines when every line
+// was a message, delivered (none a repeat, a heartbeat or blank): whoever
+// holds the frame's text may then read the messages from it itself, in
+// its order. Otherwise it returns 0.
+//
+// frame is the conn's buffer, and the envelopes' array is kept for the
+// next frame: a burst then gives the garbage collector nothing per frame.
+// So nothing here keeps any of them (seenLocked copies its map keys, and
+// inline handlers keep nothing). The conn calls it on one goroutine at a
+// time.
+func (c *Client) takeFrame(gen int, frame []byte) int {
+	if !c.events.Idle() {
+		return -1
+	}
+	envs, err := protocol.AppendFrame(c.taken[:0], frame)
+	defer func() {
+		clear(envs) // no view of frame outlives the call
+		if cap(envs) <= maxKeptEnvelopes {
+			c.taken = envs[:0]
+		}
+	}()
+	if err != nil {
+		return -1 // Read's way reports it
+	}
+	c.mu.Lock()
+	if gen != c.gen || !c.inlineOnlyLocked(envs) {
+		c.mu.Unlock()
+		return -1
+	}
+	c.frames++
+	w := 0
+	for _, e := range envs {
+		if e.Type == protocol.TypeMessage && c.seenLocked(e.Channel, e.ID) {
+			envs[w] = e
+			w++
+		}
+	}
+	c.mu.Unlock()
+	c.deliverAll(envs[:w])
+	if w == len(envs) && w == protocol.CountLines(frame) {
+		return w
+	}
+	return 0
+}
+
+// maxKeptEnvelopes bounds the array takeFrame keeps between frames, so
+// that a burst's does not stay.
+const maxKeptEnvelopes = 4096
+
+// inlineOnlyLocked reports whether envs holds only heartbeats and
+// messages whose subscribers all run inline.
+func (c *Client) inlineOnlyLocked(envs []protocol.Envelope) bool {
+	checked := ""
+	for i, e := range envs {
+		switch {
+		case e.Type == protocol.TypePing || e.Type == protocol.TypePong:
+		case e.Type != protocol.TypeMessage:
+			return false
+		case i > 0 && e.Channel == checked:
+		default:
+			for _, s := range c.subs[e.Channel] {
+				if !s.inline {
+					return false
+				}
+			}
+			checked = e.Channel
+		}
+	}
+	return true
+}
+
 // routeFrame routes the envelopes of a frame in order. The server packs a
 // burst into frames of hundreds of messages: they go to the callback
 // goroutine as one batch, not one queued closure each. The batches are
@@ -652,16 +736,19 @@ func (c *Client) seenLocked(channel, id string) bool {
 	if !ok {
 		return true
 	}
-	last, known := c.lastIDs[channel]
-	if n <= last {
+	// channel may be a view of a frame (protocol.DecodeFrame), whose
+	// buffer may be reused (takeFrame): a map key keeps a copy of its
+	// own, and is never assigned again, as that would store the view
+	// (a map assignment replaces an equal string key).
+	last := c.lastIDs[channel]
+	switch {
+	case last == nil:
+		c.lastIDs[strings.Clone(channel)] = &n
+	case n <= *last:
 		return false
+	default:
+		*last = n
 	}
-	if !known {
-		// channel may be a view of a whole frame (protocol.DecodeFrame):
-		// a map key keeps a copy of its own.
-		channel = strings.Clone(channel)
-	}
-	c.lastIDs[channel] = n
 	return true
 }
 
@@ -770,8 +857,8 @@ func (c *Client) controlFrame(e protocol.Envelope) *outgoing {
 // subscription starts after.
 func (c *Client) subscribeFrameLocked(channel string) *outgoing {
 	e := protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel, Ref: c.nextRefLocked("s")}
-	if last := c.lastIDs[channel]; last > 0 {
-		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(last, 10)})
+	if last := c.lastIDs[channel]; last != nil && *last > 0 {
+		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(*last, 10)})
 	}
 	return c.controlFrame(e)
 }
@@ -942,13 +1029,27 @@ func (c *Client) withdraw(o *outgoing) {
 // function is called. The first subscription to a channel subscribes on the
 // server, now or as soon as the client connects, and after every reconnect.
 func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err error) {
+	return c.subscribe(channel, h, false)
+}
+
+// SubscribeInline is Subscribe for a handler that never blocks (no
+// channel, no network, no lock held long) and keeps nothing of the
+// envelope once it returns (its strings, Data and Raw may be views of a
+// buffer that the next frame overwrites): it may run on the goroutine a
+// frame arrived on, as soon as it arrived, without the hop to the callback
+// goroutine. Everything still reaches the client's handlers in order.
+func (c *Client) SubscribeInline(channel string, h Handler) (unsubscribe func(), err error) {
+	return c.subscribe(channel, h, true)
+}
+
+func (c *Client) subscribe(channel string, h Handler, inline bool) (unsubscribe func(), err error) {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return nil, err
 	}
 	if h == nil {
 		return nil, errors.New("ws: nil handler")
 	}
-	s := &subscription{channel: channel, handler: h}
+	s := &subscription{channel: channel, handler: h, inline: inline}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

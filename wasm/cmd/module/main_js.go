@@ -16,6 +16,7 @@ import (
 	"syscall/js"
 
 	"github.com/matih-ai/realtime/wasm/jsbridge"
+	"github.com/matih-ai/realtime/wasm/ws"
 )
 
 func main() {
@@ -31,6 +32,16 @@ func main() {
 //go:wasmexport realtimeSend
 func realtimeSend(id, n int32) int32 { return jsbridge.SendNow(int(id), int(n)) }
 
+// realtimeReceive is jsbridge.ReceiveNow, exported to realtime-socket.js
+// (through realtime.js's boot.receive, see ws.UseReceiveExport): a batch
+// of frames that needs nothing else reaches JavaScript's subscribers
+// without a js.Func event or a goroutine switch.
+//
+//go:wasmexport realtimeReceive
+func realtimeReceive(id, n, grown int32) int32 {
+	return jsbridge.ReceiveNow(int(id), int(n), grown != 0)
+}
+
 func run() error {
 	if len(os.Args) < 2 {
 		return fmt.Errorf("no boot object: load it with realtime.js")
@@ -39,6 +50,7 @@ func run() error {
 	if boot.Type() != js.TypeObject {
 		return fmt.Errorf("boot object %q not found: load it with realtime.js", os.Args[1])
 	}
+	ws.UseReceiveExport(boot.Get("receive"))
 	done := make(chan struct{})
 	b := jsbridge.New(jsbridge.NewSink(boot))
 	table, release := jsbridge.Exports(b, boot.Get("RealtimeError"), func() { close(done) })

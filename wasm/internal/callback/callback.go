@@ -11,6 +11,7 @@ import "sync"
 type Queue struct {
 	mu      sync.Mutex
 	queue   []func()
+	running bool // a batch taken from queue is under way
 	stopped bool
 	wake    chan struct{}
 	done    chan struct{}
@@ -36,6 +37,14 @@ func (q *Queue) Push(f func()) {
 	}
 }
 
+// Idle reports whether every function pushed so far has run: a caller
+// may then do at once what it would have pushed, and keep the order.
+func (q *Queue) Idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.running && len(q.queue) == 0
+}
+
 // StopAfterQueued ends the goroutine once what is queued now has run.
 func (q *Queue) StopAfterQueued() {
 	q.mu.Lock()
@@ -55,10 +64,14 @@ func (q *Queue) run() {
 		q.mu.Lock()
 		batch := q.queue
 		q.queue = nil
+		q.running = len(batch) > 0
 		q.mu.Unlock()
 		for _, f := range batch {
 			f()
 		}
+		q.mu.Lock()
+		q.running = false
+		q.mu.Unlock()
 		select {
 		case <-q.done:
 			return

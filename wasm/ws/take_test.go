@@ -1,0 +1,202 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// offeringConn is a Conn that offers frames the way the browser's does
+// through its wasm export (see directConn); Read serves what the test
+// queues the usual way.
+type offeringConn struct {
+	in   chan []byte
+	done chan struct{}
+
+	mu   sync.Mutex
+	take func(frame []byte) int
+	out  [][]byte
+}
+
+func (c *offeringConn) Read(ctx context.Context) ([]byte, error) {
+	select {
+	case f := <-c.in:
+		return f, nil
+	case <-c.done:
+		return nil, errors.New("offering: closed")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *offeringConn) Write(_ context.Context, frame []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out = append(c.out, frame)
+	return nil
+}
+
+func (c *offeringConn) Close(int, string) error { return nil }
+
+func (c *offeringConn) offerFrames(take func([]byte) int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.take = take
+}
+
+// offer hands frame to the client as the export does: in a buffer that is
+// overwritten once the call returns.
+func (c *offeringConn) offer(frame string) int {
+	c.mu.Lock()
+	take := c.take
+	c.mu.Unlock()
+	buf := []byte(frame)
+	n := take(buf)
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	return n
+}
+
+func newOffering(t *testing.T) (*Client, *offeringConn) {
+	t.Helper()
+	conn := &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}
+	c, err := New(Config{URL: "ws://127.0.0.1:1/ws", Dialer: func(context.Context, string, DialOptions) (Conn, error) {
+		return conn, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	c.Connect()
+	waitUntil(t, "connected", func() bool { return c.Status() == StatusConnected })
+	return c, conn
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func msgLine(channel string, id int, text string) string {
+	return fmt.Sprintf(`{"type":"message","channel":%q,"id":"%d","data":{"text":%q}}`, channel, id, text)
+}
+
+func lines(ls ...string) string { return strings.Join(ls, "\n") }
+
+// A frame of messages for inline handlers is delivered during the call,
+// in order, without repeats; the result says whether its lines were
+// exactly the messages delivered.
+func TestTakeFrameDeliversInlineAtOnce(t *testing.T) {
+	c, conn := newOffering(t)
+	var got []string
+	if _, err := c.SubscribeInline("demo:a", func(e protocol.Envelope) {
+		got = append(got, e.ID+":"+string(e.Data)) // copies: the buffer is reused
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.offer(lines(msgLine("demo:a", 1, "one"), msgLine("demo:a", 2, "two"))); n != 2 {
+		t.Fatalf("take = %d, want 2 (every line a message delivered)", n)
+	}
+	want := []string{`1:{"text":"one"}`, `2:{"text":"two"}`}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q before the call returned", got, want)
+	}
+
+	// A repeat is dropped, and the frame is no longer whole: its text is
+	// not what was delivered.
+	got = nil
+	if n := conn.offer(lines(msgLine("demo:a", 2, "two"), msgLine("demo:a", 3, "three"))); n != 0 {
+		t.Fatalf("take = %d for a frame with a repeat, want 0", n)
+	}
+	if want := []string{`3:{"text":"three"}`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	// A heartbeat is taken too, but the frame is not whole.
+	got = nil
+	if n := conn.offer(lines(`{"type":"pong"}`, msgLine("demo:a", 4, "four"))); n != 0 {
+		t.Fatalf("take = %d for a frame with a pong, want 0", n)
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %q, want message 4", got)
+	}
+}
+
+// What needs another goroutine is declined and changes nothing: it then
+// arrives through Read, once, in order.
+func TestTakeFrameDeclinesWhatNeedsTheCallbackGoroutine(t *testing.T) {
+	c, conn := newOffering(t)
+	inline := make(chan string, 10)
+	queued := make(chan string, 10)
+	release := make(chan struct{})
+	if _, err := c.SubscribeInline("demo:a", func(e protocol.Envelope) { inline <- strings.Clone(e.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe("demo:b", func(e protocol.Envelope) {
+		queued <- e.ID
+		<-release
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A channel with an ordinary handler, an ack, a malformed line.
+	for _, frame := range []string{
+		msgLine("demo:b", 1, "b"),
+		lines(msgLine("demo:a", 1, "a"), `{"type":"ack","ref":"r1"}`),
+		lines(msgLine("demo:a", 1, "a"), `{"type":`),
+	} {
+		if n := conn.offer(frame); n != -1 {
+			t.Fatalf("take(%q) = %d, want -1", frame, n)
+		}
+	}
+	if len(inline) > 0 {
+		t.Fatal("a declined frame reached a handler")
+	}
+
+	// Through Read: b's handler runs, and holds the callback goroutine.
+	conn.in <- []byte(msgLine("demo:b", 1, "b"))
+	if id := <-queued; id != "1" {
+		t.Fatalf("b got %s", id)
+	}
+	// Meanwhile a's message may not overtake what is queued behind b's.
+	conn.in <- []byte(msgLine("demo:a", 1, "a"))
+	waitUntil(t, "a's message queued", func() bool { return !c.events.Idle() })
+	if n := conn.offer(msgLine("demo:a", 2, "a")); n != -1 {
+		t.Fatalf("take = %d while callbacks are queued, want -1", n)
+	}
+	close(release)
+	if id := <-inline; id != "1" {
+		t.Fatalf("a got %s first, want 1", id)
+	}
+	waitUntil(t, "the callbacks to finish", c.events.Idle)
+	if n := conn.offer(msgLine("demo:a", 2, "a")); n != 1 {
+		t.Fatalf("take = %d once idle, want 1", n)
+	}
+	if id := <-inline; id != "2" {
+		t.Fatalf("a got %s, want 2", id)
+	}
+}
+
+// A frame offered for a connection that has ended is declined.
+func TestTakeFrameOfAnEndedConnection(t *testing.T) {
+	c, conn := newOffering(t)
+	got := 0
+	if _, err := c.SubscribeInline("demo:a", func(protocol.Envelope) { got++ }); err != nil {
+		t.Fatal(err)
+	}
+	c.Disconnect()
+	if n := conn.offer(msgLine("demo:a", 1, "a")); n != -1 || got != 0 {
+		t.Fatalf("take = %d, %d delivered after the disconnect; want -1, none", n, got)
+	}
+}
