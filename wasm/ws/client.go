@@ -743,7 +743,9 @@ func (c *Client) seenLocked(channel, id string) bool {
 	last := c.lastIDs[channel]
 	switch {
 	case last == nil:
-		c.lastIDs[strings.Clone(channel)] = &n
+		last = new(uint64) // not &n: n would move to the heap on every call
+		*last = n
+		c.lastIDs[strings.Clone(channel)] = last
 	case n <= *last:
 		return false
 	default:
