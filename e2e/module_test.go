@@ -142,6 +142,23 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 		t.Errorf("%d batches received through realtimeReceive, %d read by JavaScript; want the messages", d["receivedNow"], d["passedNow"])
 	}
 
+	// Publishes in a row: the first on a channel goes through Go, which
+	// checks its name; the next are written by JavaScript with the ids Go
+	// numbers. All arrive once, in order.
+	before := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`)
+	evalJS[bool](t, ctx, `t.listen(t.ws, "row", "echo:row"), true`)
+	evalJS[bool](t, ctx, `["r1", "r2", "r3", "r4", "r5"].forEach((text) => t.ws.publish("echo:row", { text })), true`)
+	waitFor(t, ctx, "the row's echoes", `t.got("row", "r5") === 1`)
+	time.Sleep(100 * time.Millisecond) // time for a repeat to show
+	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "row").map((m) => m.data.text).join(",")`); got != "r1,r2,r3,r4,r5" {
+		t.Errorf("echoes %q, want r1 to r5 once each, in order", got)
+	}
+	evalJS[bool](t, ctx, `t.subs.row(), true`)
+	after := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`)
+	if through, by := after["sentNow"]-before["sentNow"], after["publishedNow"]-before["publishedNow"]; through != 1 || by != 4 {
+		t.Errorf("%d publishes written at once by Go, %d by JavaScript; want 1 and 4", through, by)
+	}
+
 	// A restart: the subscriptions come back and what was sent offline is
 	// delivered once.
 	evalJS[bool](t, ctx, `t.listen(t.ws, "b", "demo:module"), true`)

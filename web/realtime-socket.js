@@ -38,7 +38,10 @@
 // offered each batch of text frames first, as onFrames would get it plus
 // the batch's text, and returns true when it took it. It calls a wasm
 // export, which costs a fraction of a microsecond where onFrames, a
-// js.Func, costs tens (realtime.js).
+// js.Func, costs tens (realtime.js). When direct.handles (a Map) is given
+// too, the handle is direct.handles.get(id) until the close: open() and
+// sendText(text), send's twin for a text made in JavaScript, let
+// realtime.js write a publish itself when Go has numbered it.
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
@@ -66,7 +69,18 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       handle.outbox = new Uint8Array(Math.max(n, 2 * handle.outbox.length));
       return handle.outbox;
     },
+    open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    sendText(text) {
+      if (ws.readyState !== WebSocket.OPEN) {
+        return false;
+      }
+      ws.send(text);
+      return true;
+    },
   };
+  direct?.handles?.set(direct.id, handle);
 
   const flush = () => {
     scheduled = false;
@@ -125,6 +139,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     onClose(e.code, e.reason);
   };
   const stop = () => {
+    direct?.handles?.delete(direct.id);
     ws.removeEventListener("message", message);
     ws.removeEventListener("close", close);
     wake.port1.onmessage = null;

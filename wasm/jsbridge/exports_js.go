@@ -115,6 +115,9 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		}
 		return nil, b.Request(a.int(0), a.int(1), e, a.millis(3))
 	})
+	export("wsPublisher", func(a args) (any, error) { return b.Publisher(a.int(0)) })
+	socketNow = b.Socket
+	numberNow = b.NumberNow
 	export("wsSubscribe", func(a args) (any, error) { return nil, b.Subscribe(a.int(0), a.str(1)) })
 	export("wsUnsubscribe", func(a args) (any, error) { return nil, b.Unsubscribe(a.int(0), a.str(1)) })
 	export("close", func(a args) (any, error) { b.Close(a.int(0)); return nil, nil })
@@ -182,7 +185,7 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	})
 
 	return table, func() {
-		sendNow, receiveNow = nil, nil
+		sendNow, receiveNow, socketNow, numberNow = nil, nil, nil, nil
 		for _, fn := range funcs {
 			fn.Release()
 		}
@@ -214,7 +217,7 @@ func SendNow(id, n int) int32 {
 var receiveNow func(id, n int, grown bool) int32
 
 // ReceiveNow is the wasm export realtimeReceive's work (see
-// wasm/cmd/module and ws.UseReceiveExport), for socket id's batch of n
+// wasm/cmd/module and ws.UseDirect), for socket id's batch of n
 // bytes. It returns 0 when realtime-socket.js must hand the batch over the
 // js.Func way; -1 when Go took it and handed its messages to JavaScript
 // already (KindMessages); a connection's id when every line of the batch
@@ -226,6 +229,32 @@ func ReceiveNow(id, n int, grown bool) int32 {
 		return 0
 	}
 	return receiveNow(id, n, grown)
+}
+
+// socketNow and numberNow are the Bridge's Socket and NumberNow; nil
+// until Exports ran.
+var (
+	socketNow func(id int) int
+	numberNow func(id, socket, maxBytes int) uint64
+)
+
+// SocketNow and NumberNow serve the wasm exports realtimeSocket and
+// realtimeNumber: realtime.js writes a publish on the socket itself when
+// Go numbers it (see ws.Client.NumberNow). Both return 0 for "not now".
+func SocketNow(id int) int32 {
+	if socketNow == nil {
+		return 0
+	}
+	return int32(socketNow(id))
+}
+
+// NumberNow: see SocketNow. The number comes as a float64, which
+// JavaScript takes exactly up to 2^53.
+func NumberNow(id, socket, maxBytes int) float64 {
+	if numberNow == nil {
+		return 0
+	}
+	return float64(numberNow(id, socket, maxBytes))
 }
 
 // argError is a bad argument, raised by args and turned into an error by

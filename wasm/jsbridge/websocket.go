@@ -118,6 +118,35 @@ func (b *Bridge) SendNow(id int, e protocol.Envelope) bool {
 	return err == nil && c.client.SendNow(e)
 }
 
+// Socket and NumberNow are ws.Client's, for realtime.js's publishes
+// written by JavaScript itself (see the module's wasm exports): 0 when
+// connection id is unknown, or when it cannot be done now.
+func (b *Bridge) Socket(id int) int {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return 0
+	}
+	return c.client.Socket()
+}
+
+// NumberNow: see Socket.
+func (b *Bridge) NumberNow(id, socket, maxBytes int) uint64 {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return 0
+	}
+	return c.client.NumberNow(socket, maxBytes)
+}
+
+// Publisher is the part of connection id's publish ids before the ":".
+func (b *Bridge) Publisher(id int) (string, error) {
+	c, err := get[*conn](b, id)
+	if err != nil {
+		return "", err
+	}
+	return c.client.Publisher(), nil
+}
+
 // Request sends e with a fresh ref and settles request req with the
 // server's answer (KindReply with the ack as JSON) or its error, or a
 // timeout error after timeout.

@@ -200,3 +200,81 @@ func TestTakeFrameOfAnEndedConnection(t *testing.T) {
 		t.Fatalf("take = %d, %d delivered after the disconnect; want -1, none", n, got)
 	}
 }
+
+// socketFake is a browser-like socket: writes never wait, and code
+// outside Go may write on it (socketConn).
+type socketFake struct {
+	*offeringConn
+	id int
+}
+
+func (socketFake) WritesWithoutWaiting() {}
+func (s socketFake) socketID() int       { return s.id }
+
+// A publish written outside Go gets the next number only when Go could
+// have written it at once, on that socket; the numbers of both ways stay
+// in order.
+func TestNumberNow(t *testing.T) {
+	conn := &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}
+	c, err := New(Config{URL: "ws://127.0.0.1:1/ws", MaxMessageSize: 1000, Dialer: func(context.Context, string, DialOptions) (Conn, error) {
+		return socketFake{conn, 7}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if n := c.NumberNow(7, 100); n != 0 || c.Socket() != 0 {
+		t.Fatalf("before connecting: number %d, socket %d; want 0, 0", n, c.Socket())
+	}
+	c.Connect()
+	waitUntil(t, "connected", func() bool { return c.Status() == StatusConnected })
+	if s := c.Socket(); s != 7 {
+		t.Fatalf("socket %d, want 7", s)
+	}
+	if err := c.Publish("demo:a", 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.NumberNow(7, 100); n != 2 {
+		t.Fatalf("number %d after Go's publish 1, want 2", n)
+	}
+	if err := c.Publish("demo:a", 3); err != nil {
+		t.Fatal(err)
+	}
+	conn.mu.Lock()
+	var ids []string
+	for _, f := range conn.out {
+		e, err := protocol.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	conn.mu.Unlock()
+	p := c.Publisher()
+	if want := []string{p + ":1", p + ":3"}; fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("Go wrote ids %q, want %q", ids, want)
+	}
+
+	for _, tc := range []struct {
+		what             string
+		socket, maxBytes int
+	}{
+		{"another socket", 8, 100},
+		{"a frame over MaxMessageSize", 7, 1001},
+	} {
+		if n := c.NumberNow(tc.socket, tc.maxBytes); n != 0 {
+			t.Errorf("%s: number %d, want 0", tc.what, n)
+		}
+	}
+	if n := c.NumberNow(7, 1000); n != 4 {
+		t.Fatalf("number %d, want 4: the refusals took none", n)
+	}
+
+	c.Disconnect()
+	if err := c.Publish("demo:a", 5); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.NumberNow(7, 100); n != 0 || c.Socket() != 0 {
+		t.Fatalf("offline, a message queued: number %d, socket %d; want 0, 0", n, c.Socket())
+	}
+}

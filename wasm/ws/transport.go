@@ -42,6 +42,14 @@ type directConn interface {
 	offerFrames(take func(frame []byte) int)
 }
 
+// socketConn is a Conn that a caller outside Go can write on directly:
+// the browser's WebSocket, which realtime-socket.js knows by this number
+// (see Client.NumberNow).
+type socketConn interface {
+	Conn
+	socketID() int
+}
+
 // DialOptions are what a Dialer needs besides the URL.
 type DialOptions struct {
 	Subprotocols []string

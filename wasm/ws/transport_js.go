@@ -76,16 +76,17 @@ type jsConn struct {
 	taken  []byte // ReceiveNow's buffer
 }
 
-// receiveExport is the JavaScript function that hands a batch of frames
-// to ReceiveNow through a wasm export (see UseReceiveExport).
-var receiveExport js.Value
+// direct is what UseDirect was given.
+var direct js.Value
 
-// UseReceiveExport makes realtime-socket.js offer batches to Go first
-// through fn(id, n, grown, text), a JavaScript function that calls a wasm
+// UseDirect makes realtime-socket.js offer batches to Go first through
+// d.receive(id, n, grown, text), a JavaScript function that calls a wasm
 // export which calls ReceiveNow(id, n, grown), and returns whether Go took
-// the batch. A wasm export costs a fraction of a microsecond, a js.Func
-// call tens. Sockets opened earlier keep the js.Func way.
-func UseReceiveExport(fn js.Value) { receiveExport = fn }
+// the batch; a wasm export costs a fraction of a microsecond, a js.Func
+// call tens. realtime-socket.js also keeps each socket's handle in the
+// Map d.handles by its id (see Client.Socket). Sockets opened earlier
+// keep the js.Func way.
+func UseDirect(d js.Value) { direct = d }
 
 var (
 	directMu    sync.Mutex
@@ -93,7 +94,7 @@ var (
 	directLast  int
 )
 
-// ReceiveNow takes the batch of frames of socket id (UseReceiveExport): n
+// ReceiveNow takes the batch of frames of socket id (UseDirect): n
 // UTF-8 bytes at the start of its inbox, a new array when grown. It returns
 // -1 when the batch must go the js.Func way instead: the socket's reader
 // has frames still to read, or its client would need other goroutines to
@@ -131,6 +132,8 @@ func ReceiveNow(id, n int, grown bool) int {
 
 // maxKeptFrame bounds the buffer ReceiveNow keeps between batches.
 const maxKeptFrame = 256 << 10
+
+func (c *jsConn) socketID() int { return c.direct }
 
 func (c *jsConn) offerFrames(take func(frame []byte) int) {
 	c.mu.Lock()
@@ -187,16 +190,16 @@ func (c *jsConn) queue(q js.Value) {
 		return nil
 	})
 	c.releases = []func(){releaseBatch, releaseClosed}
-	direct := js.Undefined()
-	if receiveExport.Type() == js.TypeFunction {
+	d := js.Undefined()
+	if direct.Type() == js.TypeObject {
 		directMu.Lock()
 		directLast++
 		c.direct = directLast
 		directConns[c.direct] = c
 		directMu.Unlock()
-		direct = js.ValueOf(map[string]any{"receive": receiveExport, "id": c.direct})
+		d = js.ValueOf(map[string]any{"receive": direct.Get("receive"), "handles": direct.Get("handles"), "id": c.direct})
 	}
-	if h := q.Invoke(c.ws, batch, closed, direct); h.Type() == js.TypeObject {
+	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
 		c.outCap = c.outbox.Length()
 	}

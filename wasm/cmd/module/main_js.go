@@ -33,13 +33,25 @@ func main() {
 func realtimeSend(id, n int32) int32 { return jsbridge.SendNow(int(id), int(n)) }
 
 // realtimeReceive is jsbridge.ReceiveNow, exported to realtime-socket.js
-// (through realtime.js's boot.receive, see ws.UseReceiveExport): a batch
+// (through realtime.js's boot.direct, see ws.UseDirect): a batch
 // of frames that needs nothing else reaches JavaScript's subscribers
 // without a js.Func event or a goroutine switch.
 //
 //go:wasmexport realtimeReceive
 func realtimeReceive(id, n, grown int32) int32 {
 	return jsbridge.ReceiveNow(int(id), int(n), grown != 0)
+}
+
+// realtimeSocket and realtimeNumber are jsbridge.SocketNow and NumberNow:
+// realtime.js writes a publish on the socket itself, with the id Go
+// numbers, when nothing waits before it.
+//
+//go:wasmexport realtimeSocket
+func realtimeSocket(id int32) int32 { return jsbridge.SocketNow(int(id)) }
+
+//go:wasmexport realtimeNumber
+func realtimeNumber(id, socket, maxBytes int32) float64 {
+	return jsbridge.NumberNow(int(id), int(socket), int(maxBytes))
 }
 
 func run() error {
@@ -50,7 +62,7 @@ func run() error {
 	if boot.Type() != js.TypeObject {
 		return fmt.Errorf("boot object %q not found: load it with realtime.js", os.Args[1])
 	}
-	ws.UseReceiveExport(boot.Get("receive"))
+	ws.UseDirect(boot.Get("direct"))
 	done := make(chan struct{})
 	b := jsbridge.New(jsbridge.NewSink(boot))
 	table, release := jsbridge.Exports(b, boot.Get("RealtimeError"), func() { close(done) })
