@@ -246,19 +246,10 @@ class Runtime {
       this.receivedNow++;
       if (r > 0) {
         this.passedNow++;
-        const event = [this.messagesKind, 0, `${r}\n${text}`];
         if (this.queue.length > 0) {
-          this.queue.push(event);
+          this.queue.push([-1, r, text]);
         } else {
-          // Nothing waits before it: no microtask. Go took the batch, so
-          // an error here must not make the socket hand it over again.
-          try {
-            this.deliver(event);
-          } catch (err) {
-            queueMicrotask(() => {
-              throw err;
-            });
-          }
+          this.relay(r, text); // nothing waits before it: no microtask
         }
       }
       return true;
@@ -295,6 +286,10 @@ class Runtime {
   }
 
   deliver([kind, id, ...args]) {
+    if (kind === -1) {
+      this.relay(id, args[0]);
+      return;
+    }
     const name = this.kinds[kind];
     if (name === "messages") {
       // Lines: a connection's id, then its messages' JSON, one a line, as
@@ -324,6 +319,24 @@ class Runtime {
     }
     // Events for an object closed since are dropped here.
     this.objects.get(id)?._event(name, args);
+  }
+
+  // relay delivers the messages of connection id that Go relayed: a
+  // batch's text, a message a line, which Go read only the channel and id
+  // of. A line JSON.parse refuses is reported, as Go reports a malformed
+  // envelope, and the others are delivered.
+  relay(id, text) {
+    const conn = this.objects.get(id);
+    for (const line of text.split("\n")) {
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch (err) {
+        conn?._error(`realtime: malformed envelope ${JSON.stringify(line.slice(0, 200))}: ${err.message}`, "bad_message");
+        continue;
+      }
+      conn?._message(msg);
+    }
   }
 
   // sendNow sends the message in the callbox through the module's wasm

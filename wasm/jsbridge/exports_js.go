@@ -86,17 +86,21 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		if s != nil {
 			s.flush()
 		}
-		whole := ws.ReceiveNow(id, n, grown)
-		switch {
-		case whole < 0:
+		// Looked up first: once Go has relayed a batch, JavaScript must
+		// read it, or its messages are lost (their ids are recorded).
+		conn := b.connOfSocket(id)
+		if conn == 0 {
 			return 0
-		case s == nil:
-			return -1
 		}
-		if conn, ok := s.dropWhole(whole); ok {
+		switch relayed := ws.ReceiveNow(id, n, grown); {
+		case relayed < 0:
+			return 0
+		case relayed > 0:
 			return int32(conn)
 		}
-		s.flush()
+		if s != nil {
+			s.flush()
+		}
 		return -1
 	}
 	// wsSend(id, n): the message is n bytes in the callbox.
@@ -221,9 +225,10 @@ var receiveNow func(id, n int, grown bool) int32
 // bytes. It returns 0 when realtime-socket.js must hand the batch over the
 // js.Func way; -1 when Go took it and handed its messages to JavaScript
 // already (KindMessages); a connection's id when every line of the batch
-// was a message of that connection, delivered as it came: JavaScript then
-// reads them from the batch's text itself, and Go copies none. Like
-// SendNow, it does only what needs no other goroutine.
+// is a new message for that connection's subscribers (ws.SubscribeRelay),
+// of which Go read only the channel and id: JavaScript then reads them
+// from the batch's text itself, and Go copies none. Like SendNow, it does
+// only what needs no other goroutine.
 func ReceiveNow(id, n int, grown bool) int32 {
 	if receiveNow == nil {
 		return 0

@@ -39,7 +39,6 @@ type jsSink struct {
 	buf     []byte // the pending messages' text (see KindMessages)
 	conn    int    // the connection of the latest line in buf
 	n       int    // messages in buf
-	mixed   bool   // buf holds more than one connection's messages
 	mailbox js.Value
 	mailCap int
 }
@@ -62,7 +61,6 @@ func (s *jsSink) Message(conn int, e protocol.Envelope) {
 	if s.n == 0 || conn != s.conn {
 		if s.n > 0 {
 			s.buf = append(s.buf, '\n')
-			s.mixed = true
 		}
 		s.buf = strconv.AppendInt(s.buf, int64(conn), 10)
 		s.conn = conn
@@ -117,22 +115,8 @@ func (s *jsSink) flushLocked() {
 	s.drop()
 }
 
-// dropWhole drops what the sink holds when it is n messages of a single
-// connection, n > 0, and returns that connection: JavaScript has their
-// text already (see ReceiveNow).
-func (s *jsSink) dropWhole(n int) (conn int, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n <= 0 || s.n != n || s.mixed {
-		return 0, false
-	}
-	s.drop()
-	return s.conn, true
-}
-
 func (s *jsSink) drop() {
 	s.n = 0
-	s.mixed = false
 	if cap(s.buf) > maxBatch {
 		s.buf = nil // a burst's buffer is not kept
 	} else {

@@ -129,6 +129,19 @@ func (b *Bridge) Socket(id int) int {
 	return c.client.Socket()
 }
 
+// connOfSocket returns the connection whose client is on socket, 0 if
+// none.
+func (b *Bridge) connOfSocket(socket int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id := range b.children { // the connections' ids
+		if c, ok := b.objects[id].(*conn); ok && c.client.Socket() == socket {
+			return id
+		}
+	}
+	return 0
+}
+
 // NumberNow: see Socket.
 func (b *Bridge) NumberNow(id, socket, maxBytes int) uint64 {
 	c, err := get[*conn](b, id)
@@ -192,8 +205,9 @@ func (b *Bridge) Subscribe(id int, channel string) error {
 	if _, ok := c.chans[channel]; ok {
 		return nil
 	}
-	// The sink never blocks: messages may reach it as they arrive.
-	unsubscribe, err := c.client.SubscribeInline(channel, func(e protocol.Envelope) {
+	// The sink never blocks, and only hands JavaScript each message's text:
+	// when JavaScript has a frame's text, it reads the messages itself.
+	unsubscribe, err := c.client.SubscribeRelay(channel, func(e protocol.Envelope) {
 		if e.Type != protocol.TypeError {
 			b.sink.Message(id, e)
 		}

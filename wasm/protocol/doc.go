@@ -10,9 +10,11 @@
 //
 // # Envelope
 //
-//	{"type":"message","channel":"dashboard:updates","data":{...},"id":"42","ref":"7","timestamp":1764240000000}
+//	{"type":"message","channel":"dashboard:updates","id":"42","ref":"7","timestamp":1764240000000,"data":{...}}
 //
-// Its fields:
+// The order of the fields is free; encoders here write data last, so that
+// a receiver can read a message's channel and id without scanning its data
+// (ScanHeads). Its fields:
 //
 //   - type: what the envelope is (see the Type constants). Required.
 //   - channel: "kind:name", for example "dashboard:updates" or "echo:demo".
@@ -75,7 +77,7 @@
 //
 // # Server to client
 //
-//	{"type":"message","channel":"c","data":...,"id":"17","timestamp":...}
+//	{"type":"message","channel":"c","id":"17","timestamp":...,"data":...}
 //	{"type":"ack","ref":"3","channel":"c"}
 //	{"type":"error","ref":"3","data":{"code":"unknown_type","message":"..."}}
 //	{"type":"pong","timestamp":...}

@@ -29,10 +29,10 @@ const (
 type Envelope struct {
 	Type      string          `json:"type"`
 	Channel   string          `json:"channel,omitempty"`
-	Data      json.RawMessage `json:"data,omitempty"`
 	ID        string          `json:"id,omitempty"`
 	Ref       string          `json:"ref,omitempty"`
 	Timestamp int64           `json:"timestamp,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"` // last: see ScanHeads
 	// Raw is the envelope's JSON text as received (its line, without
 	// the whitespace around it) when DecodeFrame decoded it, nil
 	// otherwise; it is never encoded. It aliases the frame: do not

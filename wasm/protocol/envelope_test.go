@@ -264,7 +264,7 @@ func TestEncode(t *testing.T) {
 		{
 			name: "every field",
 			in:   protocol.Envelope{Type: "message", Channel: "a:b", Data: json.RawMessage(`{"v":1}`), ID: "3", Ref: "r1", Timestamp: 9},
-			want: `{"type":"message","channel":"a:b","data":{"v":1},"id":"3","ref":"r1","timestamp":9}`,
+			want: `{"type":"message","channel":"a:b","id":"3","ref":"r1","timestamp":9,"data":{"v":1}}`,
 		},
 		{
 			name: "strings with newlines in data",

@@ -25,10 +25,6 @@ func encodeFast(e Envelope) ([]byte, bool) {
 		b = append(b, `,"channel":`...)
 		b = appendString(b, e.Channel)
 	}
-	if len(e.Data) > 0 {
-		b = append(b, `,"data":`...)
-		b = append(b, e.Data...)
-	}
 	if e.ID != "" {
 		b = append(b, `,"id":`...)
 		b = appendString(b, e.ID)
@@ -40,6 +36,10 @@ func encodeFast(e Envelope) ([]byte, bool) {
 	if e.Timestamp != 0 {
 		b = append(b, `,"timestamp":`...)
 		b = strconv.AppendInt(b, e.Timestamp, 10)
+	}
+	if len(e.Data) > 0 {
+		b = append(b, `,"data":`...)
+		b = append(b, e.Data...)
 	}
 	return append(b, '}'), true
 }

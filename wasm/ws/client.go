@@ -55,6 +55,8 @@ type Client struct {
 	backoff backoff.Backoff
 	events  *callback.Queue
 	taken   []protocol.Envelope // takeFrame's array, kept for the next frame
+	heads   []protocol.Head     // relayFrame's, the same way
+	runs    []relayRun          // relayFrame's, the same way
 
 	statusListeners callback.List[State]
 	errorListeners  callback.List[error]
@@ -108,6 +110,7 @@ type subscription struct {
 	channel string
 	handler Handler
 	inline  bool        // see SubscribeInline
+	relay   bool        // see SubscribeRelay
 	removed atomic.Bool // set, under Client.mu, when it leaves the channel's list
 }
 
@@ -563,10 +566,11 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // routeFrame. It serves a wasm export, after which Go runs no other
 // goroutine until its next event: what it starts must finish in it.
 //
-// Having taken the frame, it returns its number of lines when every line
-// was a message, delivered (none a repeat, a heartbeat or blank): whoever
-// holds the frame's text may then read the messages from it itself, in
-// its order. Otherwise it returns 0.
+// When every line of the frame is a new message of channels whose
+// subscribers all came through SubscribeRelay, it calls none of them and
+// returns the number of lines: whoever holds the frame's text reads the
+// messages from it itself, in its order (see relayFrame). Otherwise,
+// having delivered the frame, it returns 0.
 //
 // frame is the conn's buffer, and the envelopes' array is kept for the
 // next frame: a burst then gives the garbage collector nothing per frame.
@@ -576,6 +580,9 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 func (c *Client) takeFrame(gen int, frame []byte) int {
 	if !c.events.Idle() {
 		return -1
+	}
+	if n := c.relayFrame(gen, frame); n != 0 {
+		return n
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
 	defer func() {
@@ -602,10 +609,94 @@ func (c *Client) takeFrame(gen int, frame []byte) int {
 	}
 	c.mu.Unlock()
 	c.deliverAll(envs[:w])
-	if w == len(envs) && w == protocol.CountLines(frame) {
-		return w
-	}
 	return 0
+}
+
+// relayFrame takes a frame whose every line is a message, new, of a
+// channel whose subscribers are all relays, reading no more of each line
+// than its channel and id (protocol.ScanHeads): it records the ids and
+// returns the number of lines, which the frame's reader delivers. For any
+// other frame it changes nothing and returns 0 (-1 for a stale gen). It
+// costs a fraction of decoding the frame: a burst's frames are such.
+func (c *Client) relayFrame(gen int, frame []byte) int {
+	heads, ok := protocol.ScanHeads(c.heads[:0], frame)
+	runs := c.runs[:0]
+	defer func() {
+		clear(heads) // views of frame
+		clear(runs)
+		if cap(heads) <= maxKeptEnvelopes {
+			c.heads, c.runs = heads[:0], runs[:0]
+		}
+	}()
+	if !ok {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return -1
+	}
+	// First check every line, then record: a refused frame changes
+	// nothing. A run is a channel's ids in the frame.
+	r := -1
+	for _, h := range heads {
+		if r < 0 || runs[r].channel != h.Channel {
+			if r = indexRun(runs, h.Channel); r < 0 {
+				if !c.relaysOnlyLocked(h.Channel) {
+					return 0
+				}
+				run := relayRun{channel: h.Channel, tracked: protocol.ChannelKind(h.Channel) != protocol.KindEcho}
+				if p := c.lastIDs[h.Channel]; p != nil {
+					run.last = *p
+				}
+				runs = append(runs, run)
+				r = len(runs) - 1
+			}
+		}
+		if !runs[r].tracked {
+			continue
+		}
+		n, ok := protocol.ParseID(h.ID)
+		if !ok || n <= runs[r].last {
+			return 0 // a repeat (or a number past 64 bits): decoded, it is dropped
+		}
+		runs[r].last, runs[r].seen = n, true
+	}
+	for _, run := range runs {
+		if run.seen {
+			c.newestLocked(run.channel, run.last)
+		}
+	}
+	c.frames++
+	return len(heads)
+}
+
+// relayRun is relayFrame's account of a channel in a frame.
+type relayRun struct {
+	channel string
+	tracked bool   // its ids are checked (seenLocked)
+	last    uint64 // the latest id, recorded or in the frame
+	seen    bool   // the frame has ids of it
+}
+
+func indexRun(runs []relayRun, channel string) int {
+	for i := range runs {
+		if runs[i].channel == channel {
+			return i
+		}
+	}
+	return -1
+}
+
+// relaysOnlyLocked reports whether channel has subscribers, all relays.
+func (c *Client) relaysOnlyLocked(channel string) bool {
+	subs := c.subs[channel]
+	for _, s := range subs {
+		if !s.relay {
+			return false
+		}
+	}
+	return len(subs) > 0
 }
 
 // maxKeptEnvelopes bounds the array takeFrame keeps between frames, so
@@ -736,6 +827,12 @@ func (c *Client) seenLocked(channel, id string) bool {
 	if !ok {
 		return true
 	}
+	return c.newestLocked(channel, n)
+}
+
+// newestLocked records n as the latest id of a tracked channel, and
+// reports whether it is newer than the one before.
+func (c *Client) newestLocked(channel string, n uint64) bool {
 	// channel may be a view of a frame (protocol.DecodeFrame), whose
 	// buffer may be reused (takeFrame): a map key keeps a copy of its
 	// own, and is never assigned again, as that would store the view
@@ -1068,7 +1165,7 @@ func (c *Client) withdraw(o *outgoing) {
 // function is called. The first subscription to a channel subscribes on the
 // server, now or as soon as the client connects, and after every reconnect.
 func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err error) {
-	return c.subscribe(channel, h, false)
+	return c.subscribe(channel, h, false, false)
 }
 
 // SubscribeInline is Subscribe for a handler that never blocks (no
@@ -1078,17 +1175,26 @@ func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err e
 // frame arrived on, as soon as it arrived, without the hop to the callback
 // goroutine. Everything still reaches the client's handlers in order.
 func (c *Client) SubscribeInline(channel string, h Handler) (unsubscribe func(), err error) {
-	return c.subscribe(channel, h, true)
+	return c.subscribe(channel, h, true, false)
 }
 
-func (c *Client) subscribe(channel string, h Handler, inline bool) (unsubscribe func(), err error) {
+// SubscribeRelay is SubscribeInline for a handler that only hands each
+// message's text (Raw) on to a reader who has the frame's text too (the
+// browser module's JavaScript): for a frame whose every line is a new
+// message of such channels, the frame's reader is told to read them
+// itself (see takeFrame), and h is not called.
+func (c *Client) SubscribeRelay(channel string, h Handler) (unsubscribe func(), err error) {
+	return c.subscribe(channel, h, true, true)
+}
+
+func (c *Client) subscribe(channel string, h Handler, inline, relay bool) (unsubscribe func(), err error) {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return nil, err
 	}
 	if h == nil {
 		return nil, errors.New("ws: nil handler")
 	}
-	s := &subscription{channel: channel, handler: h, inline: inline}
+	s := &subscription{channel: channel, handler: h, inline: inline, relay: relay}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
