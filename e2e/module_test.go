@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,9 +16,11 @@ import (
 	"github.com/chromedp/cdproto/domdebugger"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/matih-ai/realtime/internal/webtest"
 	"github.com/matih-ai/realtime/server"
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // The tests of realtime.js, the runtime for JavaScript pages: a plain page,
@@ -437,4 +441,53 @@ func TestModuleEveryPrimitive(t *testing.T) {
 	evalJS[bool](t, ctx, `t.ws.close(), t.ws2.close(), true`)
 	wantStatsJS(t, ctx, map[string]int{})
 	noPageErrors(t, ctx)
+}
+
+// A server's frame of messages that realtime.js reads itself (relayed by
+// Go, which reads only each line's channel and id) with a line JSON.parse
+// refuses: the line is reported as a bad_message error, the others are
+// delivered, in order.
+func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := r.Context()
+		for {
+			_, frame, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			e, err := protocol.Decode(frame)
+			if err != nil || e.Type != protocol.TypeSubscribe {
+				continue
+			}
+			ack, _ := protocol.Encode(protocol.Envelope{Type: protocol.TypeAck, Channel: e.Channel, Ref: e.Ref})
+			c.Write(ctx, websocket.MessageText, ack)
+			line := func(id int, data string) string {
+				return fmt.Sprintf(`{"type":"message","channel":%q,"id":"%d","data":%s}`, e.Channel, id, data)
+			}
+			frame = []byte(strings.Join([]string{line(1, `{"text":"one"}`), line(2, `{"text":oops}`), line(3, `{"text":"three"}`)}, "\n"))
+			c.Write(ctx, websocket.MessageText, frame)
+		}
+	}))
+	defer fake.Close()
+
+	_, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
+	waitFor(t, ctx, "the module to connect", `window.t?.timing?.connected > 0`)
+	evalJS[bool](t, ctx, fmt.Sprintf(`t.fake = t.rt.connect({ url: %q }), t.watch(t.fake, "fake"), t.listen(t.fake, "fake", "demo:relay"), true`, "ws"+strings.TrimPrefix(fake.URL, "http")+"/ws"))
+	waitFor(t, ctx, "the good lines", `t.got("fake", "three") === 1`)
+	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != "1:one,3:three" {
+		t.Errorf("received %q, want 1:one,3:three", got)
+	}
+	problems := evalJS[[]map[string]string](t, ctx, `t.problems.filter((p) => p.name === "fake")`)
+	if len(problems) != 1 || problems[0]["code"] != "bad_message" || !strings.Contains(problems[0]["message"], "oops") {
+		t.Errorf("errors %v, want one bad_message naming the line", problems)
+	}
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["passedNow"] < 1 {
+		t.Errorf("the frame was not relayed (%v): this test checks the relay's report", d)
+	}
+	evalJS[bool](t, ctx, `t.fake.close(), true`)
 }
