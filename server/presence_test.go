@@ -115,7 +115,7 @@ func TestPresenceOneUserInTwoTabsIsOnePerson(t *testing.T) {
 	tab1 := track(t, newWSClient(t, wsURL(hs, "")), "doc", presence.Meta{User: "alice", Name: "Alice"}, presence.Options{})
 	tab2 := track(t, newWSClient(t, wsURL(hs, "")), "doc", presence.Meta{User: "alice", Name: "Alice"}, presence.Options{})
 	sessions := func(user string) int {
-		for _, p := range carol.People() {
+		for _, p := range carol.people() { // as carol's listener heard: then the change is recorded
 			if p.User == user {
 				return p.Sessions
 			}

@@ -105,11 +105,16 @@ func track(t *testing.T, c *ws.Client, resource string, meta presence.Meta, opts
 	return w
 }
 
+// people lists the people present as the listener last heard.
+func (w *watch) people() []presence.Person {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state.People()
+}
+
 // users lists the people present, by user id.
 func (w *watch) users() []string {
-	w.mu.Lock()
-	people := w.state.People()
-	w.mu.Unlock()
+	people := w.people()
 	var out []string
 	for _, p := range people {
 		out = append(out, p.User)
