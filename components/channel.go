@@ -54,7 +54,9 @@ func (c *Channel) subscribe(ctx app.Context) {
 		c.fail(ctx, fmt.Errorf("components: channel %q: no WebSocketProvider named %q is mounted", c.Name, c.Provider))
 		return
 	}
-	unsubscribe, err := client.Subscribe(c.Name, func(msg protocol.Envelope) {
+	// Dispatch only queues for the UI goroutine: the handler may run as
+	// the frame arrives (ws.Client.SubscribeInline).
+	unsubscribe, err := client.SubscribeInline(c.Name, func(msg protocol.Envelope) {
 		ctx.Dispatch(func(ctx app.Context) {
 			if c.OnMessage != nil && c.Mounted() {
 				c.OnMessage(ctx, msg)

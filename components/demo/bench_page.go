@@ -152,7 +152,8 @@ func benchEcho(client *ws.Client, channel string, n int) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
 	defer cancel()
 	echoed := make(chan int, 1) // one message is under way at a time
-	unsubscribe, err := client.Subscribe(channel, func(msg protocol.Envelope) {
+	// The handler never waits: it may run as the frame arrives.
+	unsubscribe, err := client.SubscribeInline(channel, func(msg protocol.Envelope) {
 		if m, err := protocol.DecodeData[benchMessage](msg); err == nil {
 			select {
 			case echoed <- m.Seq:
@@ -193,7 +194,7 @@ func benchBurst(client *ws.Client, channel string, m int) (wait func() (string, 
 		first, last time.Time
 		done        = make(chan struct{})
 	)
-	unsubscribe, err := client.Subscribe(channel, func(msg protocol.Envelope) {
+	unsubscribe, err := client.SubscribeInline(channel, func(msg protocol.Envelope) {
 		if _, err := protocol.DecodeData[benchBurstData](msg); err != nil {
 			return
 		}

@@ -13,6 +13,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -427,7 +428,7 @@ func (c *Client) connectedLocked(conn Conn) {
 	c.schedulePingLocked()
 	c.setStatusLocked(StatusConnected)
 	if d, ok := conn.(directConn); ok {
-		d.offerFrames(func(frame []byte) int { return c.takeFrame(gen, frame) })
+		d.offerFrames(func(frame []byte, fromExport bool) int { return c.takeFrame(gen, frame, fromExport) })
 	}
 	go c.read(ctx, gen, conn)
 	go c.write(ctx, gen, conn, c.wake)
@@ -566,27 +567,31 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // routeFrame. It serves a wasm export, after which Go runs no other
 // goroutine until its next event: what it starts must finish in it.
 //
-// When every line of the frame is a new message of channels whose
-// subscribers all came through SubscribeRelay, it calls none of them and
-// returns the number of lines: whoever holds the frame's text reads the
-// messages from it itself, in its order (see relayFrame). Otherwise,
-// having delivered the frame, it returns 0.
+// From the export, when every line of the frame is a new message of
+// channels whose subscribers all came through SubscribeRelay, it calls
+// none of them and returns the number of lines: JavaScript, which holds
+// the frame's text, reads the messages from it itself, in its order (see
+// relayFrame). Otherwise, having delivered the frame, it returns 0.
 //
-// frame is the conn's buffer, and the envelopes' array is kept for the
-// next frame: a burst then gives the garbage collector nothing per frame.
-// So nothing here keeps any of them (seenLocked copies its map keys, and
-// inline handlers keep nothing). The conn calls it on one goroutine at a
+// From the export, frame is the conn's buffer, reused: a relayed burst
+// gives the garbage collector nothing per frame. A frame that is decoded
+// is copied first, as handlers may keep its envelopes, whose strings are
+// views of it. The envelopes' array is kept for the next frame (handlers
+// get copies of the envelopes). The conn calls it on one goroutine at a
 // time.
-func (c *Client) takeFrame(gen int, frame []byte) int {
+func (c *Client) takeFrame(gen int, frame []byte, fromExport bool) int {
 	if !c.events.Idle() {
 		return -1
 	}
-	if n := c.relayFrame(gen, frame); n != 0 {
-		return n
+	if fromExport {
+		if n := c.relayFrame(gen, frame); n != 0 {
+			return n
+		}
+		frame = bytes.Clone(frame)
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
 	defer func() {
-		clear(envs) // no view of frame outlives the call
+		clear(envs) // the array keeps no frame alive
 		if cap(envs) <= maxKeptEnvelopes {
 			c.taken = envs[:0]
 		}
@@ -1168,12 +1173,12 @@ func (c *Client) Subscribe(channel string, h Handler) (unsubscribe func(), err e
 	return c.subscribe(channel, h, false, false)
 }
 
-// SubscribeInline is Subscribe for a handler that never blocks (no
-// channel, no network, no lock held long) and keeps nothing of the
-// envelope once it returns (its strings, Data and Raw may be views of a
-// buffer that the next frame overwrites): it may run on the goroutine a
-// frame arrived on, as soon as it arrived, without the hop to the callback
-// goroutine. Everything still reaches the client's handlers in order.
+// SubscribeInline is Subscribe for a handler that never waits long (no
+// network, no lock held long, no full channel for long): it may run on the
+// goroutine a frame arrived on, as soon as it arrived, without the hops to
+// the reader and callback goroutines (in the browser, in the js.Func
+// callback or the wasm export that brought the frame). Everything still
+// reaches the client's handlers in order.
 func (c *Client) SubscribeInline(channel string, h Handler) (unsubscribe func(), err error) {
 	return c.subscribe(channel, h, true, false)
 }

@@ -20,7 +20,7 @@ type offeringConn struct {
 	done chan struct{}
 
 	mu   sync.Mutex
-	take func(frame []byte) int
+	take func(frame []byte, fromExport bool) int
 	out  [][]byte
 }
 
@@ -44,7 +44,7 @@ func (c *offeringConn) Write(_ context.Context, frame []byte) error {
 
 func (c *offeringConn) Close(int, string) error { return nil }
 
-func (c *offeringConn) offerFrames(take func([]byte) int) {
+func (c *offeringConn) offerFrames(take func([]byte, bool) int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.take = take
@@ -57,11 +57,20 @@ func (c *offeringConn) offer(frame string) int {
 	take := c.take
 	c.mu.Unlock()
 	buf := []byte(frame)
-	n := take(buf)
+	n := take(buf, true)
 	for i := range buf {
 		buf[i] = 'X'
 	}
 	return n
+}
+
+// offerOwn hands frame to the client as the js.Func callback does: the
+// frame is the client's to keep.
+func (c *offeringConn) offerOwn(frame string) int {
+	c.mu.Lock()
+	take := c.take
+	c.mu.Unlock()
+	return take([]byte(frame), false)
 }
 
 func newOffering(t *testing.T) (*Client, *offeringConn) {
@@ -95,15 +104,27 @@ func msgLine(channel string, id int, text string) string {
 func lines(ls ...string) string { return strings.Join(ls, "\n") }
 
 // A frame of messages for inline handlers is delivered during the call,
-// in order, without repeats.
+// in order, without repeats; the handlers may keep what they got, though
+// the export's buffer is reused.
 func TestTakeFrameDeliversInlineAtOnce(t *testing.T) {
 	c, conn := newOffering(t)
 	var got []string
+	var kept []protocol.Envelope
 	if _, err := c.SubscribeInline("demo:a", func(e protocol.Envelope) {
-		got = append(got, e.ID+":"+string(e.Data)) // copies: the buffer is reused
+		got = append(got, e.ID+":"+string(e.Data))
+		kept = append(kept, e)
 	}); err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		var ids []string
+		for _, e := range kept {
+			ids = append(ids, e.Channel+"/"+e.ID)
+		}
+		if want := "[demo:a/1 demo:a/2 demo:a/3 demo:a/4 demo:a/5]"; fmt.Sprint(ids) != want {
+			t.Errorf("kept envelopes read %v, want %s", ids, want)
+		}
+	}()
 	if n := conn.offer(lines(msgLine("demo:a", 1, "one"), msgLine("demo:a", 2, "two"))); n != 0 {
 		t.Fatalf("take = %d, want 0 (taken, delivered)", n)
 	}
@@ -128,6 +149,10 @@ func TestTakeFrameDeliversInlineAtOnce(t *testing.T) {
 	}
 	if len(got) != 1 {
 		t.Fatalf("got %q, want message 4", got)
+	}
+	// From the js.Func callback too.
+	if n := conn.offerOwn(msgLine("demo:a", 5, "five")); n != 0 || len(got) != 2 {
+		t.Fatalf("take = %d, got %q; want 0, message 5", n, got)
 	}
 }
 
@@ -173,6 +198,12 @@ func TestTakeFrameRelaysWholeFrames(t *testing.T) {
 	if n := conn.offer(relayLine("demo:b", 6, "b6")); n != 1 || got != nil {
 		t.Fatalf("take = %d, handlers got %q; want 1 relayed", n, got)
 	}
+	// A frame from the js.Func callback is never relayed: JavaScript has
+	// handed its text over.
+	if n := conn.offerOwn(relayLine("demo:b", 7, "b7")); n != 0 || fmt.Sprint(got) != "[7]" {
+		t.Fatalf("take = %d, handlers got %q; want 0, [7]", n, got)
+	}
+	got = nil
 
 	// A frame the head scan refuses, or a channel with another kind of
 	// subscriber, is decoded and delivered.
@@ -183,7 +214,7 @@ func TestTakeFrameRelaysWholeFrames(t *testing.T) {
 	if _, err := c.SubscribeInline("demo:b", func(e protocol.Envelope) { got = append(got, "inline "+strings.Clone(e.ID)) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offer(relayLine("demo:b", 7, "b7")); n != 0 || fmt.Sprint(got) != "[7 inline 7]" {
+	if n := conn.offer(relayLine("demo:b", 8, "b8")); n != 0 || fmt.Sprint(got) != "[8 inline 8]" {
 		t.Fatalf("take = %d, handlers got %q; want 0, both handlers", n, got)
 	}
 	// A channel nobody subscribed to: decoded (and dropped).

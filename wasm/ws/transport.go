@@ -30,16 +30,19 @@ type BufferedConn interface {
 
 // directConn is a Conn that can offer each frame, as it arrives, to a
 // function that takes it at once on the arriving goroutine; a frame it
-// declines goes to Read. The browser's WebSocket is one: its frames can
-// reach Go through a wasm export, which costs no js.Func event, and after
-// which Go runs no other goroutine until its next event.
+// declines goes to Read. The browser's WebSocket is one: its frames reach
+// Go in a js.Func callback or through a wasm export, which costs no
+// js.Func event, and after which Go runs no other goroutine until its
+// next event.
 type directConn interface {
 	Conn
 	// offerFrames sets the function; it is offered a frame only when Read
-	// waits and holds nothing, so that the order is kept. The frame is
-	// the conn's buffer, for the call only: take must keep none of it. It
-	// returns what Client.takeFrame does: below 0 when it declined.
-	offerFrames(take func(frame []byte) int)
+	// waits and holds nothing, so that the order is kept. From the
+	// export, the frame is the conn's buffer, for the call only, and its
+	// text is JavaScript's to read if take relays it; otherwise it is
+	// take's. take returns what Client.takeFrame does: below 0 when it
+	// declined.
+	offerFrames(take func(frame []byte, fromExport bool) int)
 }
 
 // socketConn is a Conn that a caller outside Go can write on directly:

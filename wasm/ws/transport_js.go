@@ -71,7 +71,7 @@ type jsConn struct {
 	// the client's, see offerFrames; direct is the id ReceiveNow knows
 	// the conn by, 0 when frames never come that way.
 	parked bool
-	take   func(frame []byte) int
+	take   func(frame []byte, fromExport bool) int
 	direct int
 	taken  []byte // ReceiveNow's buffer
 }
@@ -123,7 +123,7 @@ func ReceiveNow(id, n int, grown bool) int {
 	}
 	frame := c.taken[:n]
 	js.CopyBytesToGo(frame, c.inbox)
-	whole := take(frame)
+	whole := take(frame, true)
 	if cap(c.taken) > maxKeptFrame {
 		c.taken = nil // a burst's buffer does not stay
 	}
@@ -135,7 +135,7 @@ const maxKeptFrame = 256 << 10
 
 func (c *jsConn) socketID() int { return c.direct }
 
-func (c *jsConn) offerFrames(take func(frame []byte) int) {
+func (c *jsConn) offerFrames(take func(frame []byte, fromExport bool) int) {
 	c.mu.Lock()
 	c.take = take
 	c.mu.Unlock()
@@ -182,7 +182,11 @@ func (c *jsConn) queue(q js.Value) {
 			text = make([]byte, args[0].Int())
 			js.CopyBytesToGo(text, c.inbox)
 		}
-		c.onBatch(text, args[1].Int(), args[2].Int())
+		texts, binaries := args[1].Int(), args[2].Int()
+		if texts > 0 && binaries == 0 && c.takeNow(text) {
+			return nil
+		}
+		c.onBatch(text, texts, binaries)
 		return nil
 	})
 	closed, releaseClosed := browser.Func(func(_ js.Value, args []js.Value) any {
@@ -203,6 +207,17 @@ func (c *jsConn) queue(q js.Value) {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
 		c.outCap = c.outbox.Length()
 	}
+}
+
+// takeNow offers the client a batch that came through the js.Func, when
+// the reader has nothing before it: it is then delivered here, without the
+// hops to the reader and callback goroutines, if the client can.
+func (c *jsConn) takeNow(text []byte) bool {
+	c.mu.Lock()
+	take := c.take
+	ready := take != nil && c.parked && len(c.frames) == 0
+	c.mu.Unlock()
+	return ready && take(text, false) >= 0
 }
 
 // onBatch buffers the frames of a batch: the binary ones (only their
