@@ -162,3 +162,21 @@ func TestWebSocketDemoPingsWhenThePageBecomesVisible(t *testing.T) {
 	}
 	t.Fatal("no ping after the page became visible")
 }
+
+// The navigation of the go-app pages leads to the plain page of the
+// JavaScript module too, which go-app does not route: a full page load.
+func TestDemoNavigationReachesTheModulePage(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{}, "/websocket")
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	click(t, ctx, `.rt-nav a[href="/embed"]`)
+	// The page goes away under a poll of its own: each try is on its own.
+	const loaded = `location.pathname === "/embed" && document.querySelector("h1")?.textContent === "JavaScript module"`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](loaded)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the nav link did not lead to /embed")
+		}
+	}
+}

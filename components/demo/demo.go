@@ -93,6 +93,9 @@ func layout(current string, content ...app.UI) app.UI {
 					}
 					return link
 				}),
+				// A plain page, not one of go-app's routes: as /embed's own
+				// navigation lists it.
+				app.A().Href(embedPage.path).Class("rt-nav__link").OnClick(fullLoad(embedPage.path)).Text(embedPage.title),
 			),
 		),
 		app.Main().Class("rt-main").Body(content...),
