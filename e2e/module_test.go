@@ -157,11 +157,20 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "row").map((m) => m.data.text).join(",")`); got != "r1,r2,r3,r4,r5" {
 		t.Errorf("echoes %q, want r1 to r5 once each, in order", got)
 	}
-	evalJS[bool](t, ctx, `t.subs.row(), true`)
 	after := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`)
 	if through, by := after["sentNow"]-before["sentNow"], after["publishedNow"]-before["publishedNow"]; through != 1 || by != 4 {
 		t.Errorf("%d publishes written at once by Go, %d by JavaScript; want 1 and 4", through, by)
 	}
+	// Data that JSON escapes or that is not ASCII arrives as it was sent.
+	evalJS[bool](t, ctx, `t.ws.publish("echo:row", { text: "r6 \"é✓\"\n", list: [1, null, { a: "b" }] }), true`)
+	waitFor(t, ctx, "r6", `t.received.some((m) => m.name === "row" && m.data.text.startsWith("r6"))`)
+	if got := evalJS[string](t, ctx, `JSON.stringify(t.received.find((m) => m.name === "row" && m.data.text.startsWith("r6")).data)`); got != `{"text":"r6 \"é✓\"\n","list":[1,null,{"a":"b"}]}` {
+		t.Errorf("r6 came back as %s", got)
+	}
+	if n := evalJS[int](t, ctx, `t.rt._diagnostics().publishedNow`) - after["publishedNow"]; n != 1 {
+		t.Errorf("r6: %d publishes written by JavaScript, want 1", n)
+	}
+	evalJS[bool](t, ctx, `t.subs.row(), true`)
 
 	// A restart: the subscriptions come back and what was sent offline is
 	// delivered once.

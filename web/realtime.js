@@ -249,7 +249,9 @@ class Runtime {
         if (this.queue.length > 0) {
           this.queue.push([-1, r, text]);
         } else {
-          this.relay(r, text); // nothing waits before it: no microtask
+          // Nothing waits before it: no microtask. Go took the batch: an
+          // error must not make the socket hand it over again.
+          safely(() => this.relay(r, text));
         }
       }
       return true;
@@ -674,14 +676,16 @@ class Connection extends Base {
     if (!handle.open()) {
       return false;
     }
-    const head = `{"type":"publish","channel":${JSON.stringify(channel)}${json === "" ? "" : `,"data":${json}`},"id":"${this._publisher}:`;
-    // At most three bytes of UTF-8 per UTF-16 unit; the number and the
-    // end take at most 22.
-    const n = rt.exports.realtimeNumber(this._id, socket, 3 * (head.length + 22));
+    // As Go writes it: the id (Go's number goes in between), data last.
+    const head = `{"type":"publish","channel":${JSON.stringify(channel)},"id":"${this._publisher}:`;
+    const tail = json === "" ? `"}` : `","data":${json}}`;
+    // At most three bytes of UTF-8 per UTF-16 unit; the number takes at
+    // most 20.
+    const n = rt.exports.realtimeNumber(this._id, socket, 3 * (head.length + tail.length + 20));
     if (n <= 0) {
       return false;
     }
-    handle.sendText(`${head}${n}"}`); // open, as nothing ran since
+    handle.sendText(`${head}${n}${tail}`); // open, as nothing ran since
     rt.publishedNow++;
     return true;
   }

@@ -564,7 +564,8 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // message or a heartbeat, every subscriber of those channels came through
 // SubscribeInline, and no callback is still queued ahead of it. Otherwise
 // it changes nothing and returns -1: the frame then goes through Read and
-// routeFrame. It serves a wasm export, after which Go runs no other
+// routeFrame. It serves the browser's transport, in the js.Func callback
+// that brought the frame or in a wasm export, after which Go runs no other
 // goroutine until its next event: what it starts must finish in it.
 //
 // From the export, when every line of the frame is a new message of

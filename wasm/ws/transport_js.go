@@ -98,8 +98,9 @@ var (
 // UTF-8 bytes at the start of its inbox, a new array when grown. It returns
 // -1 when the batch must go the js.Func way instead: the socket's reader
 // has frames still to read, or its client would need other goroutines to
-// run for this batch. Having taken it, it returns its number of lines when
-// each was a message delivered as it came, else 0 (see Client.takeFrame).
+// run for this batch. Having taken it, it returns the number of its lines
+// when the client relayed them (JavaScript reads them), else 0 (see
+// Client.takeFrame).
 func ReceiveNow(id, n int, grown bool) int {
 	directMu.Lock()
 	c := directConns[id]
@@ -110,11 +111,8 @@ func ReceiveNow(id, n int, grown bool) int {
 	if grown {
 		c.inbox = c.handle.Get("inbox")
 	}
-	c.mu.Lock()
-	take := c.take
-	ready := take != nil && c.parked && len(c.frames) == 0
-	c.mu.Unlock()
-	if !ready || n < 0 || n > c.inbox.Length() {
+	take := c.taker()
+	if take == nil || n < 0 || n > c.inbox.Length() {
 		return -1
 	}
 	// One buffer, reused: take keeps nothing of it (see offerFrames).
@@ -213,11 +211,19 @@ func (c *jsConn) queue(q js.Value) {
 // the reader has nothing before it: it is then delivered here, without the
 // hops to the reader and callback goroutines, if the client can.
 func (c *jsConn) takeNow(text []byte) bool {
+	take := c.taker()
+	return take != nil && take(text, false) >= 0
+}
+
+// taker returns the client's take when a frame may be offered to it now:
+// the reader waits and has nothing before it. Else nil.
+func (c *jsConn) taker() func(frame []byte, fromExport bool) int {
 	c.mu.Lock()
-	take := c.take
-	ready := take != nil && c.parked && len(c.frames) == 0
-	c.mu.Unlock()
-	return ready && take(text, false) >= 0
+	defer c.mu.Unlock()
+	if c.parked && len(c.frames) == 0 {
+		return c.take
+	}
+	return nil
 }
 
 // onBatch buffers the frames of a batch: the binary ones (only their
