@@ -561,8 +561,9 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 
 // takeFrame routes and delivers a frame at once, on the caller's
 // goroutine, when nothing else has to run for it: every envelope is a
-// message or a heartbeat, every subscriber of those channels came through
-// SubscribeInline, and no callback is still queued ahead of it. Otherwise
+// message, another capability's envelope or a heartbeat, every subscriber
+// of those channels came through SubscribeInline (from the export,
+// SubscribeRelay), and no callback is still queued ahead of it. Otherwise
 // it changes nothing and returns -1: the frame then goes through Read and
 // routeFrame. It serves the browser's transport, in the js.Func callback
 // that brought the frame or in a wasm export, after which Go runs no other
@@ -601,14 +602,14 @@ func (c *Client) takeFrame(gen int, frame []byte, fromExport bool) int {
 		return -1 // Read's way reports it
 	}
 	c.mu.Lock()
-	if gen != c.gen || !c.inlineOnlyLocked(envs) {
+	if gen != c.gen || !c.inlineOnlyLocked(envs, fromExport) {
 		c.mu.Unlock()
 		return -1
 	}
 	c.frames++
 	w := 0
 	for _, e := range envs {
-		if e.Type == protocol.TypeMessage && c.seenLocked(e.Channel, e.ID) {
+		if e.Type == protocol.TypeMessage && c.seenLocked(e.Channel, e.ID) || namespaced(e) {
 			envs[w] = e
 			w++
 		}
@@ -616,6 +617,12 @@ func (c *Client) takeFrame(gen int, frame []byte, fromExport bool) int {
 	c.mu.Unlock()
 	c.deliverAll(envs[:w])
 	return 0
+}
+
+// namespaced reports an envelope of another capability ("live.delta",
+// ...), which goes to its channel's subscribers as it is (see route).
+func namespaced(e protocol.Envelope) bool {
+	return e.Channel != "" && strings.Contains(e.Type, ".")
 }
 
 // relayFrame takes a frame whose every line is a message, new, of a
@@ -709,19 +716,23 @@ func (c *Client) relaysOnlyLocked(channel string) bool {
 // that a burst's does not stay.
 const maxKeptEnvelopes = 4096
 
-// inlineOnlyLocked reports whether envs holds only heartbeats and
-// messages whose subscribers all run inline.
-func (c *Client) inlineOnlyLocked(envs []protocol.Envelope) bool {
+// inlineOnlyLocked reports whether envs holds only heartbeats, and
+// messages and envelopes of other capabilities whose subscribers all run
+// inline; with relays, all relays: after a wasm export no goroutine or
+// timer that a handler woke would run until Go's next event, and the
+// relays' only reader (the browser module's sink) is flushed by the
+// export itself.
+func (c *Client) inlineOnlyLocked(envs []protocol.Envelope, relays bool) bool {
 	checked := ""
 	for i, e := range envs {
 		switch {
 		case e.Type == protocol.TypePing || e.Type == protocol.TypePong:
-		case e.Type != protocol.TypeMessage:
+		case e.Type != protocol.TypeMessage && !namespaced(e):
 			return false
 		case i > 0 && e.Channel == checked:
 		default:
 			for _, s := range c.subs[e.Channel] {
-				if !s.inline {
+				if !s.inline || relays && !s.relay {
 					return false
 				}
 			}
@@ -813,7 +824,7 @@ func (c *Client) route(e protocol.Envelope) {
 	default:
 		// The namespaced types of other capabilities ("presence.diff", ...)
 		// go to the subscribers of their channel, like messages.
-		if !strings.Contains(e.Type, ".") || e.Channel == "" {
+		if !namespaced(e) {
 			c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
 			return
 		}
