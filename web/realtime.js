@@ -329,7 +329,7 @@ class Runtime {
   // envelope, and the others are delivered.
   relay(id, text) {
     const conn = this.objects.get(id);
-    for (const line of text.split("\n")) {
+    for (const line of text.includes("\n") ? text.split("\n") : [text]) {
       let msg;
       try {
         msg = JSON.parse(line);
