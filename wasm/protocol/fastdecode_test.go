@@ -243,3 +243,27 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/envelope")
 }
+
+func BenchmarkScanHeads(b *testing.B) {
+	const n = 300
+	var frame []byte
+	for i := range n {
+		if i > 0 {
+			frame = append(frame, '\n')
+		}
+		e, err := Encode(Envelope{Type: TypeMessage, Channel: "bench:burst", ID: fmt.Sprint(12345 + i), Timestamp: 1764240000000 + int64(i), Data: []byte(fmt.Sprintf(`{"i":%d}`, 12345+i))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		frame = append(frame, e...)
+	}
+	var heads []Head
+	for b.Loop() {
+		var ok bool
+		heads, ok = ScanHeads(heads[:0], frame)
+		if !ok || len(heads) != n {
+			b.Fatal(len(heads), ok)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+}
