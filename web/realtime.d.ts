@@ -28,7 +28,7 @@ export type RealtimeErrorCode =
   | "closed" // the object, or its connection, was closed
   | "queue_full" // queueSize messages already wait for the connection
   | "message_too_big" // the encoded message is over maxMessageSize
-  | "bad_message" // a message without a type
+  | "bad_message" // a message without a type, or a line from the server that is not JSON
   | "heartbeat_timeout" // the connection stopped answering pings
   | "gave_up" // maxReconnectAttempts failed in a row
   | "unauthorized" // the server closed with 4401: the token is refused; no retry
