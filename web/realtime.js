@@ -236,7 +236,7 @@ class Runtime {
     // while Go is running. When Go answers with a connection's id, every
     // line of text is a message of it, to deliver from text as it is.
     this.receiveNow = (id, n, grown, text) => {
-      if (this.exports?.realtimeReceive === undefined || this.dead || this.go.exited || this.depth > 0) {
+      if (!this.canExport("realtimeReceive")) {
         return false;
       }
       const r = this.exports.realtimeReceive(id, n, grown ? 1 : 0);
@@ -341,12 +341,18 @@ class Runtime {
     }
   }
 
+  // canExport reports whether the module's wasm export name may be called
+  // now: it has it (an older realtime.wasm may not), Go runs, and not
+  // from inside a call into Go (an export must not be entered there).
+  canExport(name) {
+    return this.exports?.[name] !== undefined && !this.dead && !this.go.exited && this.depth === 0;
+  }
+
   // sendNow sends the message in the callbox through the module's wasm
   // export when Go can do it at once (an export call costs no js.Func
-  // event), and reports whether it did. Never while Go is running: an
-  // export must not be entered from inside a call into Go.
+  // event), and reports whether it did.
   sendNow(id, n) {
-    if (this.exports?.realtimeSend === undefined || this.dead || this.go.exited || this.depth > 0 || this.exports.realtimeSend(id, n) !== 1) {
+    if (!this.canExport("realtimeSend") || this.exports.realtimeSend(id, n) !== 1) {
       return false;
     }
     this.sentNow++;
@@ -661,7 +667,7 @@ class Connection extends Base {
     if (type !== "publish" || id !== undefined || ref !== undefined || timestamp !== undefined || !this._checked.has(channel)) {
       return false;
     }
-    if (rt.exports?.realtimeNumber === undefined || rt.dead || rt.go.exited || rt.depth > 0) {
+    if (!rt.canExport("realtimeNumber")) {
       return false;
     }
     this._publisher ??= rt.call("wsPublisher", this._id);

@@ -112,10 +112,6 @@ func (s *jsSink) flushLocked() {
 	}
 	js.CopyBytesToJS(s.mailbox, s.buf)
 	s.dispatch.Invoke(int(KindMessages), 0, len(s.buf))
-	s.drop()
-}
-
-func (s *jsSink) drop() {
 	s.n = 0
 	if cap(s.buf) > maxBatch {
 		s.buf = nil // a burst's buffer is not kept

@@ -655,10 +655,10 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 	for _, h := range heads {
 		if r < 0 || runs[r].channel != h.Channel {
 			if r = indexRun(runs, h.Channel); r < 0 {
-				if !c.relaysOnlyLocked(h.Channel) {
+				if subs, all := c.allInlineLocked(h.Channel, true); subs == 0 || !all {
 					return 0
 				}
-				run := relayRun{channel: h.Channel, tracked: protocol.ChannelKind(h.Channel) != protocol.KindEcho}
+				run := relayRun{channel: h.Channel, tracked: c.tracksLocked(h.Channel)}
 				if p := c.lastIDs[h.Channel]; p != nil {
 					run.last = *p
 				}
@@ -673,10 +673,10 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 		if !ok || n <= runs[r].last {
 			return 0 // a repeat (or a number past 64 bits): decoded, it is dropped
 		}
-		runs[r].last, runs[r].seen = n, true
+		runs[r].last = n
 	}
 	for _, run := range runs {
-		if run.seen {
+		if run.tracked {
 			c.newestLocked(run.channel, run.last)
 		}
 	}
@@ -687,9 +687,8 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 // relayRun is relayFrame's account of a channel in a frame.
 type relayRun struct {
 	channel string
-	tracked bool   // its ids are checked (seenLocked)
+	tracked bool   // its ids are checked (tracksLocked)
 	last    uint64 // the latest id, recorded or in the frame
-	seen    bool   // the frame has ids of it
 }
 
 func indexRun(runs []relayRun, channel string) int {
@@ -699,17 +698,6 @@ func indexRun(runs []relayRun, channel string) int {
 		}
 	}
 	return -1
-}
-
-// relaysOnlyLocked reports whether channel has subscribers, all relays.
-func (c *Client) relaysOnlyLocked(channel string) bool {
-	subs := c.subs[channel]
-	for _, s := range subs {
-		if !s.relay {
-			return false
-		}
-	}
-	return len(subs) > 0
 }
 
 // maxKeptEnvelopes bounds the array takeFrame keeps between frames, so
@@ -731,15 +719,25 @@ func (c *Client) inlineOnlyLocked(envs []protocol.Envelope, relays bool) bool {
 			return false
 		case i > 0 && e.Channel == checked:
 		default:
-			for _, s := range c.subs[e.Channel] {
-				if !s.inline || relays && !s.relay {
-					return false
-				}
+			if _, all := c.allInlineLocked(e.Channel, relays); !all {
+				return false
 			}
 			checked = e.Channel
 		}
 	}
 	return true
+}
+
+// allInlineLocked returns how many subscribers channel has and whether
+// all came through SubscribeInline (with relays, SubscribeRelay).
+func (c *Client) allInlineLocked(channel string, relays bool) (subs int, all bool) {
+	list := c.subs[channel]
+	for _, s := range list {
+		if !s.inline || relays && !s.relay {
+			return len(list), false
+		}
+	}
+	return len(list), true
 }
 
 // routeFrame routes the envelopes of a frame in order. The server packs a
@@ -837,7 +835,7 @@ func (c *Client) route(e protocol.Envelope) {
 // a repeat, as when a replay overlaps what came live. Echo channels, whose
 // ids count per connection, and ids that are not numbers are not tracked.
 func (c *Client) seenLocked(channel, id string) bool {
-	if _, ok := c.subs[channel]; !ok || id == "" || protocol.ChannelKind(channel) == protocol.KindEcho {
+	if id == "" || !c.tracksLocked(channel) {
 		return true
 	}
 	n, ok := protocol.ParseID(id)
@@ -845,6 +843,13 @@ func (c *Client) seenLocked(channel, id string) bool {
 		return true
 	}
 	return c.newestLocked(channel, n)
+}
+
+// tracksLocked reports whether the ids of channel are checked: it is
+// subscribed, and not an echo channel, whose ids count per connection.
+func (c *Client) tracksLocked(channel string) bool {
+	_, ok := c.subs[channel]
+	return ok && protocol.ChannelKind(channel) != protocol.KindEcho
 }
 
 // newestLocked records n as the latest id of a tracked channel, and

@@ -123,11 +123,11 @@ func ReceiveNow(id, n int, grown bool) int {
 	if js.CopyBytesToGo(frame, c.inbox) != n {
 		return -1 // not that many bytes in the inbox: a caller's mistake
 	}
-	whole := take(frame, true)
+	relayed := take(frame, true)
 	if cap(c.taken) > maxKeptFrame {
 		c.taken = nil // a burst's buffer does not stay
 	}
-	return whole
+	return relayed
 }
 
 // maxKeptFrame bounds the buffer ReceiveNow keeps between batches.
