@@ -106,7 +106,7 @@ func DecodeData[T any](e Envelope) (T, error) {
 	if len(e.Data) == 0 {
 		return v, fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
 	}
-	if err := json.Unmarshal(e.Data, &v); err != nil {
+	if err := decodeData(e.Data, &v); err != nil {
 		return v, fmt.Errorf("protocol: failed to decode data of %s on %q: %w", e.Type, e.Channel, err)
 	}
 	return v, nil

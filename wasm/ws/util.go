@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -25,7 +27,7 @@ func marshalData(data any) (json.RawMessage, error) {
 		}
 		return v, nil
 	default:
-		b, err := json.Marshal(data)
+		b, err := protocol.EncodeData(data)
 		if err != nil {
 			return nil, fmt.Errorf("ws: failed to encode data: %w", err)
 		}

@@ -1,0 +1,408 @@
+package protocol
+
+import (
+	"encoding"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// The data of most messages is a flat struct: a few fields of strings,
+// numbers and booleans. encoding/json reflects on every call, and under
+// wasm that costs more than the rest of a message's way: some 15 µs to
+// decode a 100-byte object in node, twice that in a page's round trip.
+// A flat struct's fields are looked up once (flatPlan) and its data then
+// read and written without that. Anything else, and any input the fast
+// way is unsure of, goes to encoding/json, which decides: the results are
+// encoding/json's (FuzzFlatDecode and FuzzFlatEncode check it).
+
+// flatField is a field that encoding/json reads and writes.
+type flatField struct {
+	name  string // its JSON name
+	index int
+	kind  reflect.Kind
+	omit  bool // omitempty or omitzero: left out when zero
+}
+
+// flatPlan lists the fields of a flat struct type; nil for other types.
+type flatPlan struct{ fields []flatField }
+
+// flatPlans holds the plans made, read without a lock: a sync.Map's
+// lookup hashes its key, which under wasm cost more than decoding a small
+// message. A program has few data types; past maxFlatPlans they are
+// planned on each call.
+var (
+	flatPlans   atomic.Pointer[[]flatEntry]
+	flatPlansMu sync.Mutex
+)
+
+const maxFlatPlans = 256
+
+type flatEntry struct {
+	t reflect.Type
+	p *flatPlan
+}
+
+func planOf(t reflect.Type) *flatPlan {
+	if p, ok := findPlan(t); ok {
+		return p
+	}
+	flatPlansMu.Lock()
+	defer flatPlansMu.Unlock()
+	if p, ok := findPlan(t); ok {
+		return p
+	}
+	p := newFlatPlan(t)
+	var plans []flatEntry
+	if old := flatPlans.Load(); old != nil {
+		plans = *old
+	}
+	if len(plans) < maxFlatPlans {
+		plans = append(plans[:len(plans):len(plans)], flatEntry{t, p})
+		flatPlans.Store(&plans)
+	}
+	return p
+}
+
+func findPlan(t reflect.Type) (*flatPlan, bool) {
+	if plans := flatPlans.Load(); plans != nil {
+		for _, e := range *plans {
+			if e.t == t {
+				return e.p, true
+			}
+		}
+	}
+	return nil, false
+}
+
+var (
+	jsonNumber = reflect.TypeFor[json.Number]()
+	// Types with these methods choose their own JSON.
+	customJSON = []reflect.Type{
+		reflect.TypeFor[json.Marshaler](), reflect.TypeFor[json.Unmarshaler](),
+		reflect.TypeFor[encoding.TextMarshaler](), reflect.TypeFor[encoding.TextUnmarshaler](),
+		reflect.TypeFor[interface{ IsZero() bool }](), // omitzero asks it
+	}
+)
+
+func custom(t reflect.Type) bool {
+	for _, i := range customJSON {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// newFlatPlan returns t's plan when t is a struct of which encoding/json
+// sees only fields of basic kinds, none embedded, with plain names that
+// no two share even with case folded, and no ",string" option; else nil.
+func newFlatPlan(t reflect.Type) *flatPlan {
+	if t.Kind() != reflect.Struct || custom(t) {
+		return nil
+	}
+	p := &flatPlan{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil // embedding has rules of its own
+		}
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		if !plainName(name) || f.Type == jsonNumber || custom(f.Type) {
+			return nil
+		}
+		field := flatField{name: name, index: i, kind: f.Type.Kind()}
+		for opts != "" {
+			var opt string
+			opt, opts, _ = strings.Cut(opts, ",")
+			switch opt {
+			case "omitempty", "omitzero": // the same for basic kinds
+				field.omit = true
+			case "string":
+				return nil
+			}
+		}
+		switch field.kind {
+		case reflect.String, reflect.Bool,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64:
+		default:
+			return nil
+		}
+		for _, g := range p.fields {
+			if equalFold(g.name, name) {
+				return nil // encoding/json's rules for clashes
+			}
+		}
+		p.fields = append(p.fields, field)
+	}
+	return p
+}
+
+// plainName reports a name of ASCII letters, digits, '_' and '-': one
+// that encoding/json takes from a tag as it is and writes unescaped.
+func plainName(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// equalFold is bytes.EqualFold for ASCII names.
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// field returns the field a key names: encoding/json matches names
+// exactly or, failing that, with case folded (the fields' folded names
+// are distinct). A key outside ASCII is not matched here (ok false): it
+// may fold to a name (the Kelvin sign to k).
+func (p *flatPlan) field(key []byte) (f *flatField, ok bool) {
+	for i := range key {
+		if key[i] >= 0x80 {
+			return nil, false
+		}
+	}
+	for i := range p.fields {
+		if equalFold(p.fields[i].name, string(key)) {
+			return &p.fields[i], true
+		}
+	}
+	return nil, true
+}
+
+// decodeFlat reads b into v, a settable struct of plan p, as
+// json.Unmarshal would, and reports true; or it reports false, having
+// perhaps set some fields, and the caller starts over with encoding/json.
+func (p *flatPlan) decode(v reflect.Value, b []byte) bool {
+	r := parser{b: b}
+	r.space()
+	if !r.byte('{') {
+		return false
+	}
+	r.space()
+	if r.byte('}') {
+		return r.end()
+	}
+	for {
+		ks, ke, ok := r.plainString()
+		if !ok {
+			return false
+		}
+		f, ok := p.field(b[ks:ke])
+		if !ok {
+			return false
+		}
+		r.space()
+		if !r.byte(':') {
+			return false
+		}
+		r.space()
+		switch {
+		case f == nil: // encoding/json skips a key it does not know
+			if !r.value(0) {
+				return false
+			}
+		case r.literal("null"): // leaves a field of a basic kind as it is
+		default:
+			if !r.store(v.Field(f.index), f.kind) {
+				return false
+			}
+		}
+		r.space()
+		if r.byte('}') {
+			return r.end()
+		}
+		if !r.byte(',') {
+			return false
+		}
+		r.space()
+	}
+}
+
+// store reads a value of kind into v; false where encoding/json would
+// fail or convert (escapes in a string, a fraction for an integer).
+func (p *parser) store(v reflect.Value, kind reflect.Kind) bool {
+	switch kind {
+	case reflect.String:
+		s, e, ok := p.plainString()
+		if ok {
+			v.SetString(string(p.b[s:e]))
+		}
+		return ok
+	case reflect.Bool:
+		switch {
+		case p.literal("true"):
+			v.SetBool(true)
+		case p.literal("false"):
+			v.SetBool(false)
+		default:
+			return false
+		}
+		return true
+	case reflect.Float32, reflect.Float64:
+		start := p.i
+		if !p.number() {
+			return false
+		}
+		f, err := strconv.ParseFloat(string(p.b[start:p.i]), v.Type().Bits())
+		if err != nil || v.OverflowFloat(f) {
+			return false
+		}
+		v.SetFloat(f)
+		return true
+	}
+	unsigned := kind >= reflect.Uint && kind <= reflect.Uint64
+	if unsigned && p.i < len(p.b) && p.b[p.i] == '-' {
+		return false // strconv.ParseUint refuses a sign, even on 0
+	}
+	n, ok := p.int64()
+	switch {
+	case !ok:
+		return false
+	case unsigned:
+		if v.OverflowUint(uint64(n)) {
+			return false
+		}
+		v.SetUint(uint64(n))
+	default:
+		if v.OverflowInt(n) {
+			return false
+		}
+		v.SetInt(n)
+	}
+	return true
+}
+
+// encode appends v, a struct of plan p, as json.Marshal writes it; false
+// for a float that is not finite (json.Marshal's error).
+func (p *flatPlan) encode(b []byte, v reflect.Value) ([]byte, bool) {
+	b = append(b, '{')
+	first := true
+	for _, f := range p.fields {
+		fv := v.Field(f.index)
+		if f.omit && fv.IsZero() {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		switch f.kind {
+		case reflect.String:
+			b = appendString(b, fv.String())
+		case reflect.Bool:
+			b = strconv.AppendBool(b, fv.Bool())
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			b = strconv.AppendInt(b, fv.Int(), 10)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			b = strconv.AppendUint(b, fv.Uint(), 10)
+		default:
+			var ok bool
+			if b, ok = appendFloat(b, fv.Float(), fv.Type().Bits()); !ok {
+				return nil, false
+			}
+		}
+	}
+	return append(b, '}'), true
+}
+
+// size guesses the bytes of v's JSON: enough for most, so that encode
+// seldom grows its buffer.
+func (p *flatPlan) size(v reflect.Value) int {
+	n := 2
+	for _, f := range p.fields {
+		n += len(f.name) + 4
+		if f.kind == reflect.String {
+			n += v.Field(f.index).Len() + 2
+		} else {
+			n += 20
+		}
+	}
+	return n
+}
+
+// appendFloat writes f as encoding/json does: as ECMAScript formats a
+// number, with exponents past its cutoffs.
+func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' { // e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}
+
+// EncodeData encodes v as json.Marshal does, without its reflection per
+// call when v is a flat struct or a pointer to one.
+func EncodeData(v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if rv.IsValid() {
+		if p := planOf(rv.Type()); p != nil {
+			if b, ok := p.encode(make([]byte, 0, p.size(rv)), rv); ok {
+				return b, nil
+			}
+		}
+	}
+	return json.Marshal(v)
+}
+
+// decodeData is json.Unmarshal(b, v) for a *T.
+func decodeData[T any](b []byte, v *T) error {
+	if p := planOf(reflect.TypeFor[T]()); p != nil {
+		if p.decode(reflect.ValueOf(v).Elem(), b) {
+			return nil
+		}
+		var zero T
+		*v = zero // encoding/json starts over
+	}
+	return json.Unmarshal(b, v)
+}
