@@ -102,11 +102,12 @@ func (e Envelope) Err() error {
 
 // DecodeData unmarshals an envelope's data into a T.
 func DecodeData[T any](e Envelope) (T, error) {
-	var v T
 	if len(e.Data) == 0 {
-		return v, fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
+		var zero T
+		return zero, fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
 	}
-	if err := decodeData(e.Data, &v); err != nil {
+	v, err := decodeData[T](e.Data)
+	if err != nil {
 		return v, fmt.Errorf("protocol: failed to decode data of %s on %q: %w", e.Type, e.Channel, err)
 	}
 	return v, nil

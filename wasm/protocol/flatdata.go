@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The data of most messages is a flat struct: a few fields of strings,
@@ -22,10 +23,11 @@ import (
 
 // flatField is a field that encoding/json reads and writes.
 type flatField struct {
-	name  string // its JSON name
-	index int
-	kind  reflect.Kind
-	omit  bool // omitempty or omitzero: left out when zero
+	name   string // its JSON name
+	index  int
+	offset uintptr // in the struct, for decode
+	kind   reflect.Kind
+	omit   bool // omitempty or omitzero: left out when zero
 }
 
 // flatPlan lists the fields of a flat struct type; nil for other types.
@@ -122,7 +124,7 @@ func newFlatPlan(t reflect.Type) *flatPlan {
 		if !plainName(name) || f.Type == jsonNumber || custom(f.Type) {
 			return nil
 		}
-		field := flatField{name: name, index: i, kind: f.Type.Kind()}
+		field := flatField{name: name, index: i, offset: f.Offset, kind: f.Type.Kind()}
 		for opts != "" {
 			var opt string
 			opt, opts, _ = strings.Cut(opts, ",")
@@ -132,6 +134,9 @@ func newFlatPlan(t reflect.Type) *flatPlan {
 			case "string":
 				return nil
 			}
+		}
+		if (field.kind == reflect.Int || field.kind == reflect.Uint) && f.Type.Size() != 8 {
+			return nil // store writes them as 64 bits
 		}
 		switch field.kind {
 		case reflect.String, reflect.Bool,
@@ -201,10 +206,12 @@ func (p *flatPlan) field(key []byte) (f *flatField, ok bool) {
 	return nil, true
 }
 
-// decodeFlat reads b into v, a settable struct of plan p, as
-// json.Unmarshal would, and reports true; or it reports false, having
-// perhaps set some fields, and the caller starts over with encoding/json.
-func (p *flatPlan) decode(v reflect.Value, b []byte) bool {
+// decode reads b into the struct of plan p at v as json.Unmarshal would,
+// and reports true; or it reports false, having perhaps set some fields,
+// and the caller starts over with encoding/json. It writes the fields
+// through their offsets: a reflect.Value of the struct would move it to
+// the heap, an allocation for each message.
+func (p *flatPlan) decode(v unsafe.Pointer, b []byte) bool {
 	r := parser{b: b}
 	r.space()
 	if !r.byte('{') {
@@ -235,7 +242,7 @@ func (p *flatPlan) decode(v reflect.Value, b []byte) bool {
 			}
 		case r.literal("null"): // leaves a field of a basic kind as it is
 		default:
-			if !r.store(v.Field(f.index), f.kind) {
+			if !r.store(unsafe.Add(v, f.offset), f.kind) {
 				return false
 			}
 		}
@@ -250,22 +257,23 @@ func (p *flatPlan) decode(v reflect.Value, b []byte) bool {
 	}
 }
 
-// store reads a value of kind into v; false where encoding/json would
-// fail or convert (escapes in a string, a fraction for an integer).
-func (p *parser) store(v reflect.Value, kind reflect.Kind) bool {
+// store reads a value of kind into the field at v; false where
+// encoding/json would fail or convert (escapes in a string, a fraction for
+// an integer, a number out of the field's range).
+func (p *parser) store(v unsafe.Pointer, kind reflect.Kind) bool {
 	switch kind {
 	case reflect.String:
 		s, e, ok := p.plainString()
 		if ok {
-			v.SetString(string(p.b[s:e]))
+			*(*string)(v) = string(p.b[s:e])
 		}
 		return ok
 	case reflect.Bool:
 		switch {
 		case p.literal("true"):
-			v.SetBool(true)
+			*(*bool)(v) = true
 		case p.literal("false"):
-			v.SetBool(false)
+			*(*bool)(v) = false
 		default:
 			return false
 		}
@@ -275,11 +283,20 @@ func (p *parser) store(v reflect.Value, kind reflect.Kind) bool {
 		if !p.number() {
 			return false
 		}
-		f, err := strconv.ParseFloat(string(p.b[start:p.i]), v.Type().Bits())
-		if err != nil || v.OverflowFloat(f) {
+		bits := 64
+		if kind == reflect.Float32 {
+			bits = 32
+		}
+		// For 32 bits, ParseFloat fails on what float32 cannot hold.
+		f, err := strconv.ParseFloat(string(p.b[start:p.i]), bits)
+		if err != nil {
 			return false
 		}
-		v.SetFloat(f)
+		if kind == reflect.Float32 {
+			*(*float32)(v) = float32(f)
+		} else {
+			*(*float64)(v) = f
+		}
 		return true
 	}
 	unsigned := kind >= reflect.Uint && kind <= reflect.Uint64
@@ -287,21 +304,34 @@ func (p *parser) store(v reflect.Value, kind reflect.Kind) bool {
 		return false // strconv.ParseUint refuses a sign, even on 0
 	}
 	n, ok := p.int64()
-	switch {
-	case !ok:
+	if !ok {
 		return false
-	case unsigned:
-		if v.OverflowUint(uint64(n)) {
-			return false
-		}
-		v.SetUint(uint64(n))
-	default:
-		if v.OverflowInt(n) {
-			return false
-		}
-		v.SetInt(n)
 	}
-	return true
+	switch kind {
+	case reflect.Int, reflect.Int64:
+		*(*int64)(v) = n // int is 64 bits on wasm and the 64-bit ports
+	case reflect.Int32:
+		ok = n == int64(int32(n))
+		*(*int32)(v) = int32(n)
+	case reflect.Int16:
+		ok = n == int64(int16(n))
+		*(*int16)(v) = int16(n)
+	case reflect.Int8:
+		ok = n == int64(int8(n))
+		*(*int8)(v) = int8(n)
+	case reflect.Uint, reflect.Uint64:
+		*(*uint64)(v) = uint64(n)
+	case reflect.Uint32:
+		ok = n == int64(uint32(n))
+		*(*uint32)(v) = uint32(n)
+	case reflect.Uint16:
+		ok = n == int64(uint16(n))
+		*(*uint16)(v) = uint16(n)
+	case reflect.Uint8:
+		ok = n == int64(uint8(n))
+		*(*uint8)(v) = uint8(n)
+	}
+	return ok // out of range: the caller starts over anyway
 }
 
 // encode appends v, a struct of plan p, as json.Marshal writes it; false
@@ -395,14 +425,19 @@ func EncodeData(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// decodeData is json.Unmarshal(b, v) for a *T.
-func decodeData[T any](b []byte, v *T) error {
-	if p := planOf(reflect.TypeFor[T]()); p != nil {
-		if p.decode(reflect.ValueOf(v).Elem(), b) {
-			return nil
-		}
-		var zero T
-		*v = zero // encoding/json starts over
+// decodeData is json.Unmarshal into a new T.
+func decodeData[T any](b []byte) (T, error) {
+	var v T
+	if p := planOf(reflect.TypeFor[T]()); p != nil && p.decode(unsafe.Pointer(&v), b) {
+		return v, nil
 	}
-	return json.Unmarshal(b, v)
+	return unmarshalData[T](b) // encoding/json starts over
+}
+
+// unmarshalData is apart so that decodeData's T stays off the heap:
+// json.Unmarshal's would not.
+func unmarshalData[T any](b []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(b, &v)
+	return v, err
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // flatAll has a field of every kind a flat struct may hold, and the tag
@@ -82,6 +83,10 @@ var flatCases = []string{
 	"{\"s\":\"bad \xff\"}",
 	"{\"\u212a\":\"kelvin sign\"}",
 	`{"i8":128}`,
+	`{"i8":-129}`,
+	`{"i8":-128,"u16":65536}`,
+	`{"u16":65535,"u":18446744073709551615}`,
+	`{"f32":1e-46}`,
 	`{"u":-1}`,
 	`{"u":-0}`,
 	`{"i":-0}`,
@@ -109,7 +114,7 @@ func checkFlatDecode(t *testing.T, in []byte) {
 	wantErr := json.Unmarshal(in, &want)
 
 	var fast flatAll
-	if planOf(reflect.TypeFor[flatAll]()).decode(reflect.ValueOf(&fast).Elem(), in) {
+	if planOf(reflect.TypeFor[flatAll]()).decode(unsafe.Pointer(&fast), in) {
 		if wantErr != nil {
 			t.Fatalf("%q: read fast, but encoding/json refuses it: %v", in, wantErr)
 		}
@@ -118,8 +123,7 @@ func checkFlatDecode(t *testing.T, in []byte) {
 		}
 	}
 
-	var got flatAll
-	err := decodeData(in, &got)
+	got, err := decodeData[flatAll](in)
 	if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
 		t.Fatalf("%q: error %v, encoding/json's %v", in, err, wantErr)
 	}
@@ -136,7 +140,7 @@ func TestFlatDecodeIsEncodingJSONs(t *testing.T) {
 
 func TestFlatDecodeIsFastForTheCommonShape(t *testing.T) {
 	var v flatAll
-	if !planOf(reflect.TypeFor[flatAll]()).decode(reflect.ValueOf(&v).Elem(), []byte(flatCases[0])) {
+	if !planOf(reflect.TypeFor[flatAll]()).decode(unsafe.Pointer(&v), []byte(flatCases[0])) {
 		t.Fatal("the common shape went to encoding/json")
 	}
 	if v.S != "hi" || v.I != -42 || v.U16 != 65535 || v.F32 != 1.5 || v.Dash != 3 || v.Kelvin != "kelvin" {

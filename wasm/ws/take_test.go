@@ -73,7 +73,7 @@ func (c *offeringConn) offerOwn(frame string) int {
 	return take([]byte(frame), false)
 }
 
-func newOffering(t *testing.T) (*Client, *offeringConn) {
+func newOffering(t testing.TB) (*Client, *offeringConn) {
 	t.Helper()
 	conn := &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}
 	c, err := New(Config{URL: "ws://127.0.0.1:1/ws", Dialer: func(context.Context, string, DialOptions) (Conn, error) {
@@ -88,7 +88,7 @@ func newOffering(t *testing.T) (*Client, *offeringConn) {
 	return c, conn
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
+func waitUntil(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -375,4 +375,48 @@ func TestNumberNow(t *testing.T) {
 	if n := c.NumberNow(7, 100); n != 0 || c.Socket() != 0 {
 		t.Fatalf("offline, a message queued: number %d, socket %d; want 0, 0", n, c.Socket())
 	}
+}
+
+// BenchmarkTakeBurst is go-app's way for a burst: frames of 100 messages
+// taken in the js.Func callback by an inline subscriber that decodes each
+// message's data.
+func BenchmarkTakeBurst(b *testing.B) {
+	c, conn := newOffering(b)
+	type data struct {
+		I int `json:"i"`
+	}
+	n := 0
+	if _, err := c.SubscribeInline("bench:burst", func(e protocol.Envelope) {
+		if _, err := protocol.DecodeData[data](e); err == nil {
+			n++
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	const perFrame = 100
+	id := 0
+	frame := func() string {
+		ls := make([]string, perFrame)
+		for i := range ls {
+			id++
+			ls[i] = fmt.Sprintf(`{"type":"message","channel":"bench:burst","id":"%d","timestamp":1764240000000,"data":{"i":%d}}`, id, id)
+		}
+		return lines(ls...)
+	}
+	frames := make([]string, b.N)
+	for i := range frames {
+		frames[i] = frame()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, f := range frames {
+		if conn.offerOwn(f) != 0 {
+			b.Fatal("not taken")
+		}
+	}
+	b.StopTimer()
+	if n != b.N*perFrame {
+		b.Fatalf("%d messages delivered, want %d", n, b.N*perFrame)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
 }
