@@ -140,10 +140,12 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
 	}
-	// ... and the messages came through the wasm export realtimeReceive,
-	// JavaScript reading their text itself.
-	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["receivedNow"] < 1 || d["passedNow"] < 1 {
-		t.Errorf("%d batches received through realtimeReceive, %d read by JavaScript; want the messages", d["receivedNow"], d["passedNow"])
+	// ... and the messages came without a js.Func: the server's, parsed
+	// by JavaScript, through realtimeRelay (Go checked its id); the echo
+	// (its id is its publisher's) through realtimeReceive, JavaScript
+	// reading its text itself.
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["parsedNow"] < 1 || d["receivedNow"] < 1 || d["passedNow"] < 1 {
+		t.Errorf("diagnostics %v: want the server's message parsed (parsedNow), the echo received and read by JavaScript (receivedNow, passedNow)", d)
 	}
 
 	// Publishes in a row: the first on a channel goes through Go, which
@@ -455,7 +457,8 @@ func TestModuleEveryPrimitive(t *testing.T) {
 // A server's frame of messages that realtime.js reads itself (relayed by
 // Go, which reads only each line's channel and id) with a line JSON.parse
 // refuses: the line is reported as a bad_message error, the others are
-// delivered, in order.
+// delivered, in order. Then frames that JavaScript parses before Go sees
+// them, Go checking only their ids: a repeat is still dropped.
 func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -478,8 +481,18 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 			line := func(id int, data string) string {
 				return fmt.Sprintf(`{"type":"message","channel":%q,"id":"%d","data":%s}`, e.Channel, id, data)
 			}
-			frame = []byte(strings.Join([]string{line(1, `{"text":"one"}`), line(2, `{"text":oops}`), line(3, `{"text":"three"}`)}, "\n"))
-			c.Write(ctx, websocket.MessageText, frame)
+			for i, lines := range [][]string{
+				{line(1, `{"text":"one"}`), line(2, `{"text":oops}`), line(3, `{"text":"three"}`)},
+				// Parsed by JavaScript (Go takes the ids 4 and 5) ...
+				{line(4, `{"text":"four"}`), line(5, `{"text":"five"}`)},
+				// ... so that 5 again is a repeat, dropped on Go's way.
+				{line(5, `{"text":"five again"}`), line(6, `{"text":"six"}`)},
+			} {
+				if i > 0 {
+					time.Sleep(100 * time.Millisecond) // a batch each
+				}
+				c.Write(ctx, websocket.MessageText, []byte(strings.Join(lines, "\n")))
+			}
 		}
 	}))
 	defer fake.Close()
@@ -487,16 +500,17 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 	_, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
 	waitFor(t, ctx, "the module to connect", `window.t?.timing?.connected > 0`)
 	evalJS[bool](t, ctx, fmt.Sprintf(`t.fake = t.rt.connect({ url: %q }), t.watch(t.fake, "fake"), t.listen(t.fake, "fake", "demo:relay"), true`, "ws"+strings.TrimPrefix(fake.URL, "http")+"/ws"))
-	waitFor(t, ctx, "the good lines", `t.got("fake", "three") === 1`)
-	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != "1:one,3:three" {
-		t.Errorf("received %q, want 1:one,3:three", got)
+	waitFor(t, ctx, "the good lines", `t.got("fake", "six") === 1`)
+	time.Sleep(100 * time.Millisecond) // time for a repeat to show
+	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != "1:one,3:three,4:four,5:five,6:six" {
+		t.Errorf("received %q, want 1:one,3:three,4:four,5:five,6:six", got)
 	}
 	problems := evalJS[[]map[string]string](t, ctx, `t.problems.filter((p) => p.name === "fake")`)
 	if len(problems) != 1 || problems[0]["code"] != "bad_message" || !strings.Contains(problems[0]["message"], "oops") {
 		t.Errorf("errors %v, want one bad_message naming the line", problems)
 	}
-	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["passedNow"] < 1 {
-		t.Errorf("the frame was not relayed (%v): this test checks the relay's report", d)
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["passedNow"] < 1 || d["parsedNow"] < 1 {
+		t.Errorf("diagnostics %v: want a frame relayed (this test checks the relay's report) and one parsed by JavaScript", d)
 	}
 	evalJS[bool](t, ctx, `t.fake.close(), true`)
 }

@@ -34,8 +34,11 @@
 // what is sent then); grow(n) gives outbox room for n bytes and returns
 // it. Listening stops with the socket's close.
 //
-// direct, when given, is {receive, id}: receive(id, n, grown, text) is
-// offered each batch of text frames first, as onFrames would get it plus
+// direct, when given, is {take, receive, id}: take(id, text), when
+// given, is offered each batch of text frames first, before it is encoded
+// for Go, and returns true when it took it (realtime.js, which parses the
+// batch itself when Go only needs its ids). receive(id, n, grown, text) is
+// offered the batches take did not take, as onFrames would get it plus
 // the batch's text, and returns true when it took it. It calls a wasm
 // export, which costs a fraction of a microsecond where onFrames, a
 // js.Func, costs tens (realtime.js). When direct.handles (a Map) is given
@@ -92,6 +95,10 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     texts = [];
     binaries = 0;
     const text = batch.length === 1 ? batch[0] : batch.join("\n");
+    if (direct?.take && n === 0 && take(text)) {
+      lastFlush = performance.now();
+      return;
+    }
     // UTF-8 takes at most three bytes per UTF-16 unit. A burst's inbox is
     // not kept: one four times larger than needed shrinks.
     const need = 3 * text.length;
@@ -106,6 +113,13 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       return;
     }
     onFrames(written, batch.length, n, grown);
+  };
+  const take = (text) => {
+    try {
+      return direct.take(direct.id, text) === true;
+    } catch {
+      return false; // Go is gone: onFrames reports it
+    }
   };
   const offer = (written, grown, text) => {
     try {

@@ -95,7 +95,7 @@ async function boot(options) {
   go.argv = ["realtime.wasm", key];
   try {
     const table = await new Promise((resolve, reject) => {
-      globalThis[key] = { dispatch: rt.dispatch, mailbox: rt.mailboxFor, direct: { receive: rt.receiveNow, handles: rt.sockets }, RealtimeError, ready: resolve };
+      globalThis[key] = { dispatch: rt.dispatch, mailbox: rt.mailboxFor, direct: { take: rt.takeNow, receive: rt.receiveNow, handles: rt.sockets }, RealtimeError, ready: resolve };
       go.run(instance).then(() => {
         rt.exited(exitCode);
         reject(new RealtimeError(`${wasmURL} exited before it was ready (exit code ${exitCode}): see the console`, "load"));
@@ -130,6 +130,10 @@ function report(err) {
     console.error(err);
   }
 }
+
+// numericID matches the ids takeNow hands Go as numbers: a Number holds
+// them exactly up to 2^53, past 15 digits.
+const numericID = /^[0-9]{1,15}$/;
 
 function safely(fn, ...args) {
   try {
@@ -219,6 +223,7 @@ class Runtime {
     this.publishedNow = 0; // publishes JavaScript wrote itself (_publishNow)
     this.receivedNow = 0; // batches received through realtimeReceive, for tests
     this.passedNow = 0; // ... of which JavaScript read the messages itself
+    this.parsedNow = 0; // batches parsed here, Go taking only their ids (realtimeRelay)
     this.queue = [];
     this.scheduled = false;
     this.dead = null; // the error every call throws once Go is gone
@@ -246,14 +251,64 @@ class Runtime {
       this.receivedNow++;
       if (r > 0) {
         this.passedNow++;
-        if (this.queue.length > 0) {
-          this.queue.push([-1, r, text]);
-        } else {
-          // Nothing waits before it: no microtask. Go took the batch: an
-          // error must not make the socket hand it over again.
-          safely(() => this.relay(r, text));
-        }
+        this.deliverNow([-1, r, text]);
       }
+      return true;
+    };
+    // takeNow offers Go a socket's batch of frames as JavaScript parsed
+    // it, before any of it is encoded for Go: when every line is a
+    // message with a numeric id, rising on each channel, Go checks each
+    // channel's run of ids against those it has seen (the wasm export
+    // realtimeRelay), records them and answers with the connection's id;
+    // the messages are then delivered as parsed. JSON.parse, which the
+    // subscribers need anyway, is all the batch costs. Anything else
+    // (a repeat, an ack, a line JSON.parse refuses, a channel Go also
+    // listens to) goes to receiveNow, which hands it to Go.
+    this.takeNow = (id, text) => {
+      if (!this.canExport("realtimeRelay")) {
+        return false;
+      }
+      const lines = text.includes("\n") ? text.split("\n") : [text];
+      const msgs = new Array(lines.length);
+      const runs = new Map(); // channel -> [first id, last id]
+      for (let i = 0; i < lines.length; i++) {
+        let msg;
+        try {
+          msg = JSON.parse(lines[i]);
+        } catch {
+          return false; // reported on Go's way
+        }
+        if (msg?.type !== "message" || typeof msg.channel !== "string" || typeof msg.id !== "string" || !numericID.test(msg.id)) {
+          return false;
+        }
+        const n = Number(msg.id);
+        const run = runs.get(msg.channel);
+        if (run === undefined) {
+          if (msg.channel.includes("\n")) {
+            return false; // the runs are a line each
+          }
+          runs.set(msg.channel, [n, n]);
+        } else if (n > run[1]) {
+          run[1] = n;
+        } else {
+          return false; // a repeat: Go's way drops it
+        }
+        msgs[i] = msg;
+      }
+      let heads = "";
+      for (const [channel, [first, last]] of runs) {
+        heads += `${first} ${last} ${channel}\n`;
+      }
+      const { read, written } = this.encoder.encodeInto(heads, this.callbox);
+      if (read !== heads.length) {
+        return false; // longer than the callbox
+      }
+      const conn = this.exports.realtimeRelay(id, written);
+      if (conn <= 0) {
+        return false;
+      }
+      this.parsedNow++;
+      this.deliverNow([-2, conn, msgs]);
       return true;
     };
     this.mailboxFor = (n) => (this.mailbox = new Uint8Array(Math.max(n, 2 * this.mailbox.length)));
@@ -290,6 +345,10 @@ class Runtime {
   deliver([kind, id, ...args]) {
     if (kind === -1) {
       this.relay(id, args[0]);
+      return;
+    }
+    if (kind === -2) {
+      this.deliverParsed(id, args[0]);
       return;
     }
     const name = this.kinds[kind];
@@ -337,6 +396,27 @@ class Runtime {
         conn?._error(`realtime: malformed envelope ${JSON.stringify(line.slice(0, 200))}: ${err.message}`, "bad_message");
         continue;
       }
+      conn?._message(msg);
+    }
+  }
+
+  // deliverNow delivers a batch Go took in a wasm export: at once (no
+  // microtask) when nothing waits before it, else after what waits. An
+  // error must not reach the socket, which would hand the batch to Go
+  // again: Go has recorded its ids.
+  deliverNow(event) {
+    if (this.queue.length > 0) {
+      this.queue.push(event);
+    } else {
+      safely(() => this.deliver(event));
+    }
+  }
+
+  // deliverParsed delivers the messages of connection id that takeNow
+  // parsed.
+  deliverParsed(id, msgs) {
+    const conn = this.objects.get(id);
+    for (const msg of msgs) {
       conn?._message(msg);
     }
   }
@@ -1208,7 +1288,7 @@ function makeAPI(rt) {
 
     // Not part of the API: what the tests check of the fast paths.
     _diagnostics() {
-      return { sentNow: rt.sentNow, publishedNow: rt.publishedNow, receivedNow: rt.receivedNow, passedNow: rt.passedNow };
+      return { sentNow: rt.sentNow, publishedNow: rt.publishedNow, receivedNow: rt.receivedNow, passedNow: rt.passedNow, parsedNow: rt.parsedNow };
     },
   });
 }

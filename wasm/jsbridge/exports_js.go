@@ -103,6 +103,25 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		}
 		return -1
 	}
+	relayNow = func(socket, n int) int32 {
+		if n <= 0 || !callbox.Truthy() || n > callbox.Length() {
+			return 0
+		}
+		text := make([]byte, n)
+		js.CopyBytesToGo(text, callbox)
+		runs, ok := parseRuns(text)
+		if !ok {
+			return 0
+		}
+		if s, _ := b.sink.(*jsSink); s != nil {
+			s.flush() // what it holds goes first (see receiveNow)
+		}
+		conn := b.connOfSocket(socket)
+		if conn == 0 || ws.RelayNow(socket, runs) != 1 {
+			return 0
+		}
+		return int32(conn)
+	}
 	// wsSend(id, n): the message is n bytes in the callbox.
 	export("wsSend", func(a args) (any, error) {
 		e, err := envelope(a.int(1))
@@ -234,6 +253,24 @@ func ReceiveNow(id, n int, grown bool) int32 {
 		return 0
 	}
 	return receiveNow(id, n, grown)
+}
+
+// relayNow: see RelayNow; nil until Exports ran.
+var relayNow func(socket, n int) int32
+
+// RelayNow is the wasm export realtimeRelay's work: realtime.js has
+// parsed a batch of socket's frames itself (it needs JSON.parse's result
+// anyway), found every line a message with a numeric id, and put the runs
+// of ids, one channel's a line (see parseRuns), as n bytes in the
+// callbox. When Go takes them (ws.RelayNow), having recorded the ids, it
+// returns the connection's id, and realtime.js delivers the messages it
+// parsed: Go copies and scans none of the batch. Otherwise 0, and the
+// batch goes through ReceiveNow.
+func RelayNow(socket, n int) int32 {
+	if relayNow == nil {
+		return 0
+	}
+	return relayNow(socket, n)
 }
 
 // socketNow and numberNow are the Bridge's Socket and NumberNow; nil

@@ -428,7 +428,9 @@ func (c *Client) connectedLocked(conn Conn) {
 	c.schedulePingLocked()
 	c.setStatusLocked(StatusConnected)
 	if d, ok := conn.(directConn); ok {
-		d.offerFrames(func(frame []byte, fromExport bool) int { return c.takeFrame(gen, frame, fromExport) })
+		d.offerFrames(
+			func(frame []byte, fromExport bool) int { return c.takeFrame(gen, frame, fromExport) },
+			func(runs []RelayRun) int { return c.relayRuns(gen, runs) })
 	}
 	go c.read(ctx, gen, conn)
 	go c.write(ctx, gen, conn, c.wake)
@@ -682,6 +684,46 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 	}
 	c.frames++
 	return len(heads)
+}
+
+// RelayRun is a channel's messages in a batch that JavaScript parsed
+// itself (see RelayNow): their ids, First to Last, rise one message to the
+// next.
+type RelayRun struct {
+	Channel     string
+	First, Last uint64
+}
+
+// relayRuns is relayFrame for a batch JavaScript has parsed: it takes
+// the runs when every channel's subscribers are all relays and each
+// tracked channel's first id is newer than the latest recorded, records
+// their last ids and returns 1; otherwise it changes nothing and returns
+// 0 (-1 for a stale gen), and the batch goes the usual way, which drops
+// repeats.
+func (c *Client) relayRuns(gen int, runs []RelayRun) int {
+	if !c.events.Idle() || len(runs) == 0 {
+		return -1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return -1
+	}
+	for _, run := range runs {
+		if subs, all := c.allInlineLocked(run.Channel, true); subs == 0 || !all || run.First > run.Last {
+			return 0
+		}
+		if p := c.lastIDs[run.Channel]; c.tracksLocked(run.Channel) && (run.First == 0 || p != nil && run.First <= *p) {
+			return 0
+		}
+	}
+	for _, run := range runs {
+		if c.tracksLocked(run.Channel) {
+			c.newestLocked(run.Channel, run.Last)
+		}
+	}
+	c.frames++
+	return 1
 }
 
 // relayRun is relayFrame's account of a channel in a frame.

@@ -19,9 +19,10 @@ type offeringConn struct {
 	in   chan []byte
 	done chan struct{}
 
-	mu   sync.Mutex
-	take func(frame []byte, fromExport bool) int
-	out  [][]byte
+	mu    sync.Mutex
+	take  func(frame []byte, fromExport bool) int
+	relay func(runs []RelayRun) int
+	out   [][]byte
 }
 
 func (c *offeringConn) Read(ctx context.Context) ([]byte, error) {
@@ -44,10 +45,18 @@ func (c *offeringConn) Write(_ context.Context, frame []byte) error {
 
 func (c *offeringConn) Close(int, string) error { return nil }
 
-func (c *offeringConn) offerFrames(take func([]byte, bool) int) {
+func (c *offeringConn) offerFrames(take func([]byte, bool) int, relay func([]RelayRun) int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.take = take
+	c.take, c.relay = take, relay
+}
+
+// offerRuns offers the runs of a batch as RelayNow does.
+func (c *offeringConn) offerRuns(runs ...RelayRun) int {
+	c.mu.Lock()
+	relay := c.relay
+	c.mu.Unlock()
+	return relay(runs)
 }
 
 // offer hands frame to the client as the export does: in a buffer that is
@@ -231,6 +240,58 @@ func TestTakeFrameRelaysWholeFrames(t *testing.T) {
 	}
 }
 
+// A batch JavaScript parsed itself is taken by its runs of ids when its
+// channels have only relays and its ids are new; the ids then count for
+// what comes next, whichever way it comes.
+func TestRelayRunsTakesNewIdsOfRelayedChannels(t *testing.T) {
+	c, conn := newOffering(t)
+	var got []string
+	relay := func(e protocol.Envelope) { got = append(got, strings.Clone(e.ID)) }
+	for _, ch := range []string{"demo:a", "demo:b", "echo:e"} {
+		if _, err := c.SubscribeRelay(ch, relay); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conn.offerRuns(RelayRun{"demo:a", 1, 3}, RelayRun{"demo:b", 5, 5}); n != 1 {
+		t.Fatalf("relay = %d, want 1 (taken)", n)
+	}
+	// Ids at or below those recorded: declined, nothing recorded, so that
+	// the frame's decoding drops the repeats and keeps the rest.
+	for _, runs := range [][]RelayRun{
+		{{"demo:a", 3, 4}},
+		{{"demo:b", 6, 6}, {"demo:a", 2, 9}},
+		{{"demo:a", 0, 0}},
+		{{"demo:a", 5, 4}},
+	} {
+		if n := conn.offerRuns(runs...); n != 0 {
+			t.Fatalf("relay(%v) = %d, want 0", runs, n)
+		}
+	}
+	if n := conn.offer(lines(relayLine("demo:a", 3, "a3"), relayLine("demo:a", 4, "a4"), relayLine("demo:b", 6, "b6"))); n != 0 || fmt.Sprint(got) != "[4 6]" {
+		t.Fatalf("take = %d, handlers got %q; want 0, [4 6] (3 a repeat)", n, got)
+	}
+	got = nil
+	// An echo channel's ids are not checked (each publisher numbers its own).
+	if n := conn.offerRuns(RelayRun{"echo:e", 1, 1}); n != 1 {
+		t.Fatalf("relay = %d for an echo channel, want 1", n)
+	}
+	if n := conn.offerRuns(RelayRun{"echo:e", 1, 1}); n != 1 {
+		t.Fatalf("relay = %d for an echo channel again, want 1", n)
+	}
+	// A channel with another kind of handler, or none: declined.
+	if _, err := c.SubscribeInline("demo:b", relay); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []string{"demo:b", "demo:z"} {
+		if n := conn.offerRuns(RelayRun{ch, 100, 100}); n != 0 {
+			t.Fatalf("relay on %s = %d, want 0", ch, n)
+		}
+	}
+	if got != nil {
+		t.Fatalf("handlers got %q from runs", got)
+	}
+}
+
 // What needs another goroutine is declined and changes nothing: it then
 // arrives through Read, once, in order.
 func TestTakeFrameDeclinesWhatNeedsTheCallbackGoroutine(t *testing.T) {
@@ -272,6 +333,9 @@ func TestTakeFrameDeclinesWhatNeedsTheCallbackGoroutine(t *testing.T) {
 	waitUntil(t, "a's message queued", func() bool { return !c.events.Idle() })
 	if n := conn.offerOwn(msgLine("demo:a", 2, "a")); n != -1 {
 		t.Fatalf("take = %d while callbacks are queued, want -1", n)
+	}
+	if n := conn.offerRuns(RelayRun{"demo:a", 2, 2}); n != -1 {
+		t.Fatalf("relay = %d while callbacks are queued, want -1", n)
 	}
 	close(release)
 	if id := <-inline; id != "1" {

@@ -36,13 +36,15 @@ type BufferedConn interface {
 // next event.
 type directConn interface {
 	Conn
-	// offerFrames sets the function; it is offered a frame only when Read
-	// waits and holds nothing, so that the order is kept. From the
+	// offerFrames sets the functions; take is offered a frame only when
+	// Read waits and holds nothing, so that the order is kept. From the
 	// export, the frame is the conn's buffer, for the call only, and its
 	// text is JavaScript's to read if take relays it; otherwise it is
 	// take's. take returns what Client.takeFrame does: below 0 when it
-	// declined.
-	offerFrames(take func(frame []byte, fromExport bool) int)
+	// declined. relay is offered the runs of a batch JavaScript parsed
+	// itself (see RelayNow), on the same terms, and returns what
+	// Client.relayRuns does: 1 when it took them.
+	offerFrames(take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int)
 }
 
 // socketConn is a Conn that a caller outside Go can write on directly:

@@ -72,6 +72,7 @@ type jsConn struct {
 	// the conn by, 0 when frames never come that way.
 	parked bool
 	take   func(frame []byte, fromExport bool) int
+	relay  func(runs []RelayRun) int
 	direct int
 	taken  []byte // ReceiveNow's buffer
 }
@@ -83,7 +84,9 @@ var direct js.Value
 // d.receive(id, n, grown, text), a JavaScript function that calls a wasm
 // export which calls ReceiveNow(id, n, grown), and returns whether Go took
 // the batch; a wasm export costs a fraction of a microsecond, a js.Func
-// call tens. realtime-socket.js also keeps each socket's handle in the
+// call tens. Before that, d.take(id, text), when given, is offered the
+// batch's text: a JavaScript function that parses it and calls a wasm
+// export which calls RelayNow. realtime-socket.js also keeps each socket's handle in the
 // Map d.handles by its id (see Client.Socket). Sockets opened earlier
 // keep the js.Func way.
 func UseDirect(d js.Value) { direct = d }
@@ -111,7 +114,7 @@ func ReceiveNow(id, n int, grown bool) int {
 	if grown {
 		c.inbox = c.handle.Get("inbox")
 	}
-	take := c.taker()
+	take, _ := c.offered()
 	if take == nil || n < 0 {
 		return -1
 	}
@@ -135,9 +138,28 @@ const maxKeptFrame = 256 << 10
 
 func (c *jsConn) socketID() int { return c.direct }
 
-func (c *jsConn) offerFrames(take func(frame []byte, fromExport bool) int) {
+// RelayNow offers the client of socket id (UseDirect) the runs of a batch
+// that JavaScript has parsed itself, every line a message (realtime.js's
+// JSON.parse, which it needs anyway): see Client.relayRuns. It returns 1
+// when the client took them, and JavaScript delivers the messages; else
+// the batch goes the usual way.
+func RelayNow(id int, runs []RelayRun) int {
+	directMu.Lock()
+	c := directConns[id]
+	directMu.Unlock()
+	if c == nil {
+		return -1
+	}
+	_, relay := c.offered()
+	if relay == nil {
+		return -1
+	}
+	return relay(runs)
+}
+
+func (c *jsConn) offerFrames(take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int) {
 	c.mu.Lock()
-	c.take = take
+	c.take, c.relay = take, relay
 	c.mu.Unlock()
 }
 
@@ -201,7 +223,7 @@ func (c *jsConn) queue(q js.Value) {
 		c.direct = directLast
 		directConns[c.direct] = c
 		directMu.Unlock()
-		d = js.ValueOf(map[string]any{"receive": direct.Get("receive"), "handles": direct.Get("handles"), "id": c.direct})
+		d = js.ValueOf(map[string]any{"take": direct.Get("take"), "receive": direct.Get("receive"), "handles": direct.Get("handles"), "id": c.direct})
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
@@ -213,19 +235,20 @@ func (c *jsConn) queue(q js.Value) {
 // the reader has nothing before it: it is then delivered here, without the
 // hops to the reader and callback goroutines, if the client can.
 func (c *jsConn) takeNow(text []byte) bool {
-	take := c.taker()
+	take, _ := c.offered()
 	return take != nil && take(text, false) >= 0
 }
 
-// taker returns the client's take when a frame may be offered to it now:
-// the reader waits and has nothing before it. Else nil.
-func (c *jsConn) taker() func(frame []byte, fromExport bool) int {
+// offered returns the client's functions (see offerFrames) when a batch
+// may be offered to it now: the reader waits and has nothing before it.
+// Else nils.
+func (c *jsConn) offered() (take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.parked && len(c.frames) == 0 {
-		return c.take
+		return c.take, c.relay
 	}
-	return nil
+	return nil, nil
 }
 
 // onBatch buffers the frames of a batch: the binary ones (only their

@@ -42,6 +42,12 @@ func realtimeReceive(id, n, grown int32) int32 {
 	return jsbridge.ReceiveNow(int(id), int(n), grown != 0)
 }
 
+// realtimeRelay is jsbridge.RelayNow: a batch realtime.js parsed itself
+// reaches its subscribers once Go has checked and recorded its ids.
+//
+//go:wasmexport realtimeRelay
+func realtimeRelay(socket, n int32) int32 { return jsbridge.RelayNow(int(socket), int(n)) }
+
 // realtimeSocket and realtimeNumber are jsbridge.SocketNow and NumberNow:
 // realtime.js writes a publish on the socket itself, with the id Go
 // numbers, when nothing waits before it.
