@@ -134,6 +134,8 @@ function report(err) {
 // numericID matches the ids takeNow hands Go as numbers: a Number holds
 // them exactly up to 2^53, past 15 digits.
 const numericID = /^[0-9]{1,15}$/;
+// numericIDField finds such an id in a line as the server writes it.
+const numericIDField = /"id":"[0-9]{1,15}"/;
 
 function safely(fn, ...args) {
   try {
@@ -269,6 +271,9 @@ class Runtime {
         return false;
       }
       const lines = text.includes("\n") ? text.split("\n") : [text];
+      if (!numericIDField.test(lines[0])) {
+        return false; // an echo's, say (its publisher's id): not parsed twice
+      }
       const msgs = new Array(lines.length);
       const runs = new Map(); // channel -> [first id, last id]
       for (let i = 0; i < lines.length; i++) {
