@@ -8,6 +8,11 @@ import (
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
+// A go-app screen decodes each message's data in Go (protocol.DecodeData)
+// and encodes what it publishes: flat structs then skip encoding/json's
+// reflection, its largest cost in the browser.
+func init() { protocol.UseFlatData() }
+
 // Channel subscribes to a channel of a provider while it is mounted (the
 // spec's useWebSocketChannel). Put it in a component's render tree: it
 // renders nothing visible, and its subscription ends when the component

@@ -13,19 +13,25 @@ import (
 func parseRuns(text []byte) ([]ws.RelayRun, bool) {
 	var runs []ws.RelayRun
 	for len(text) > 0 {
-		line, rest, ok := bytes.Cut(text, []byte{'\n'})
-		if !ok {
+		end := bytes.IndexByte(text, '\n')
+		if end < 0 {
 			return nil, false // every line ends with one
 		}
-		text = rest
-		first, line, ok1 := bytes.Cut(line, []byte{' '})
-		last, channel, ok2 := bytes.Cut(line, []byte{' '})
-		f, err1 := strconv.ParseUint(string(first), 10, 64)
-		l, err2 := strconv.ParseUint(string(last), 10, 64)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || len(channel) == 0 {
+		line := text[:end]
+		text = text[end+1:]
+		var ids [2]uint64
+		for i := range ids {
+			sp := bytes.IndexByte(line, ' ')
+			n, err := strconv.ParseUint(string(line[:max(sp, 0)]), 10, 64)
+			if sp < 0 || err != nil {
+				return nil, false
+			}
+			ids[i], line = n, line[sp+1:]
+		}
+		if len(line) == 0 {
 			return nil, false
 		}
-		runs = append(runs, ws.RelayRun{Channel: string(channel), First: f, Last: l})
+		runs = append(runs, ws.RelayRun{Channel: string(line), First: ids[0], Last: ids[1]})
 	}
 	return runs, len(runs) > 0
 }

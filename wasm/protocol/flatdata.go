@@ -21,6 +21,17 @@ import (
 // way is unsure of, goes to encoding/json, which decides: the results are
 // encoding/json's (FuzzFlatDecode and FuzzFlatEncode check it).
 
+// flatData is planOf once UseFlatData was called; nil before.
+var flatData func(reflect.Type) *flatPlan
+
+// UseFlatData makes DecodeData and EncodeData (and so ws.Client's
+// Publish) read and write flat structs without encoding/json's reflection
+// per call. The results do not change, only the time. It must be called
+// before they are, from an init function or main: the go-app components
+// call it. Left uncalled, its code is not linked in: realtime.wasm, whose
+// data is decoded by JavaScript, does not carry it (its size has a limit).
+func UseFlatData() { flatData = planOf }
+
 // flatField is a field that encoding/json reads and writes.
 type flatField struct {
 	name   string // its JSON name
@@ -415,8 +426,8 @@ func EncodeData(v any) ([]byte, error) {
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
-	if rv.IsValid() {
-		if p := planOf(rv.Type()); p != nil {
+	if rv.IsValid() && flatData != nil {
+		if p := flatData(rv.Type()); p != nil {
 			if b, ok := p.encode(make([]byte, 0, p.size(rv)), rv); ok {
 				return b, nil
 			}
@@ -428,8 +439,10 @@ func EncodeData(v any) ([]byte, error) {
 // decodeData is json.Unmarshal into a new T.
 func decodeData[T any](b []byte) (T, error) {
 	var v T
-	if p := planOf(reflect.TypeFor[T]()); p != nil && p.decode(unsafe.Pointer(&v), b) {
-		return v, nil
+	if flatData != nil {
+		if p := flatData(reflect.TypeFor[T]()); p != nil && p.decode(unsafe.Pointer(&v), b) {
+			return v, nil
+		}
 	}
 	return unmarshalData[T](b) // encoding/json starts over
 }

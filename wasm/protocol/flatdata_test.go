@@ -10,6 +10,8 @@ import (
 	"unsafe"
 )
 
+func init() { UseFlatData() }
+
 // flatAll has a field of every kind a flat struct may hold, and the tag
 // forms encoding/json knows.
 type flatAll struct {

@@ -445,6 +445,7 @@ func TestNumberNow(t *testing.T) {
 // taken in the js.Func callback by an inline subscriber that decodes each
 // message's data.
 func BenchmarkTakeBurst(b *testing.B) {
+	protocol.UseFlatData() // as the go-app components do
 	c, conn := newOffering(b)
 	type data struct {
 		I int `json:"i"`
