@@ -140,12 +140,10 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
 	}
-	// ... and the messages came without a js.Func: the server's, parsed
-	// by JavaScript, through realtimeRelay (Go checked its id); the echo
-	// (its id is its publisher's) through realtimeReceive, JavaScript
-	// reading its text itself.
-	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["parsedNow"] < 1 || d["receivedNow"] < 1 || d["passedNow"] < 1 {
-		t.Errorf("diagnostics %v: want the server's message parsed (parsedNow), the echo received and read by JavaScript (receivedNow, passedNow)", d)
+	// ... and the messages came without a js.Func: parsed by JavaScript,
+	// Go checking only their ids (realtimeRelay).
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["parsedNow"] < 2 {
+		t.Errorf("diagnostics %v: want the server's message and the echo parsed by JavaScript (parsedNow)", d)
 	}
 
 	// Publishes in a row: the first on a channel goes through Go, which

@@ -95,8 +95,8 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     texts = [];
     binaries = 0;
     const text = batch.length === 1 ? batch[0] : batch.join("\n");
+    lastFlush = performance.now();
     if (direct?.take && n === 0 && take(text)) {
-      lastFlush = performance.now();
       return;
     }
     // UTF-8 takes at most three bytes per UTF-16 unit. A burst's inbox is
@@ -108,7 +108,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       grown = true;
     }
     const { written } = encoder.encodeInto(text, handle.inbox);
-    lastFlush = performance.now();
     if (direct && n === 0 && offer(written, grown, text)) {
       return;
     }

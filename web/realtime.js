@@ -131,11 +131,12 @@ function report(err) {
   }
 }
 
-// numericID matches the ids takeNow hands Go as numbers: a Number holds
-// them exactly up to 2^53, past 15 digits.
-const numericID = /^[0-9]{1,15}$/;
+// numericID matches the ids takeNow hands Go as numbers (the server's
+// count microseconds: 16 digits), which a Number holds exactly up to
+// Number.MAX_SAFE_INTEGER.
+const numericID = /^[0-9]{1,16}$/;
 // numericIDField finds such an id in a line as the server writes it.
-const numericIDField = /"id":"[0-9]{1,15}"/;
+const numericIDField = /"id":"[0-9]{1,16}"/;
 
 function safely(fn, ...args) {
   try {
@@ -272,7 +273,7 @@ class Runtime {
       }
       const lines = text.includes("\n") ? text.split("\n") : [text];
       if (!numericIDField.test(lines[0])) {
-        return false; // an echo's, say (its publisher's id): not parsed twice
+        return false; // no numeric id (another capability's): not parsed twice
       }
       const msgs = new Array(lines.length);
       const runs = new Map(); // channel -> [first id, last id]
@@ -287,6 +288,9 @@ class Runtime {
           return false;
         }
         const n = Number(msg.id);
+        if (n > Number.MAX_SAFE_INTEGER) {
+          return false;
+        }
         const run = runs.get(msg.channel);
         if (run === undefined) {
           if (msg.channel.includes("\n")) {
