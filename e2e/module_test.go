@@ -485,6 +485,9 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 				{line(4, `{"text":"four"}`), line(5, `{"text":"five"}`)},
 				// ... so that 5 again is a repeat, dropped on Go's way.
 				{line(5, `{"text":"five again"}`), line(6, `{"text":"six"}`)},
+				// Past 2^53 a Number would round the id: Go's way.
+				{line(1<<53+1, `{"text":"big"}`)},
+				{line(1<<53+1, `{"text":"big again"}`), line(1<<53+2, `{"text":"bigger"}`)},
 			} {
 				if i > 0 {
 					time.Sleep(100 * time.Millisecond) // a batch each
@@ -498,10 +501,11 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 	_, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
 	waitFor(t, ctx, "the module to connect", `window.t?.timing?.connected > 0`)
 	evalJS[bool](t, ctx, fmt.Sprintf(`t.fake = t.rt.connect({ url: %q }), t.watch(t.fake, "fake"), t.listen(t.fake, "fake", "demo:relay"), true`, "ws"+strings.TrimPrefix(fake.URL, "http")+"/ws"))
-	waitFor(t, ctx, "the good lines", `t.got("fake", "six") === 1`)
+	waitFor(t, ctx, "the good lines", `t.got("fake", "bigger") === 1`)
 	time.Sleep(100 * time.Millisecond) // time for a repeat to show
-	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != "1:one,3:three,4:four,5:five,6:six" {
-		t.Errorf("received %q, want 1:one,3:three,4:four,5:five,6:six", got)
+	want := "1:one,3:three,4:four,5:five,6:six,9007199254740993:big,9007199254740994:bigger"
+	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != want {
+		t.Errorf("received %q, want %s", got, want)
 	}
 	problems := evalJS[[]map[string]string](t, ctx, `t.problems.filter((p) => p.name === "fake")`)
 	if len(problems) != 1 || problems[0]["code"] != "bad_message" || !strings.Contains(problems[0]["message"], "oops") {
