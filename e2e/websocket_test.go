@@ -54,6 +54,24 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	sendEcho(t, ctx, "hello from chromium")
 	waitFor(t, ctx, "the echo", logCount("hello from chromium")+" === 1")
 	screenshot(t, ctx, "websocket-connected")
+	// It came through app.wasm's export, not a js.Func ...
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.resumed ?? 0`); n < 1 {
+		t.Errorf("%d batches taken through app.wasm's export, want the echo", n)
+	}
+	// ... and Go was resumed after it: the UI goroutine drew a message in
+	// the task that took it, with nothing else (no click, no timer) to
+	// wake Go. Left for Go's next event, it showed some 200 ms late.
+	evalJS[bool](t, ctx, `new MutationObserver((_, o) => {
+		if (document.body.innerText.includes("from the server")) {
+			window.drawnAfter = performance.now() - realtimeSocketQueue.stats.at;
+			o.disconnect();
+		}
+	}).observe(document.body, { childList: true, subtree: true, characterData: true }), true`)
+	srv.publish("demo:lobby", map[string]string{"text": "from the server"})
+	waitFor(t, ctx, "the server's message", `window.drawnAfter !== undefined`)
+	if ms := evalJS[float64](t, ctx, `window.drawnAfter`); ms > 50 {
+		t.Errorf("the server's message drawn %.0f ms after Go took it: it waited for Go's next event", ms)
+	}
 
 	srv.stop()
 	waitFor(t, ctx, "the page to notice the server is gone", statusIs("reconnecting"))

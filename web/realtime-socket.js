@@ -45,6 +45,10 @@
 // too, the handle is direct.handles.get(id) until the close: open() and
 // sendText(text), send's twin for a text made in JavaScript, let
 // realtime.js write a publish itself when Go has numbered it.
+//
+// go-app's pages give {go, export, id} instead of a receive function:
+// wasm_exec.js's Go object and the name of its export (see
+// resumingReceive).
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
@@ -108,7 +112,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       grown = true;
     }
     const { written } = encoder.encodeInto(text, handle.inbox);
-    if (direct && n === 0 && offer(written, grown, text)) {
+    if (receive && n === 0 && offer(written, grown, text)) {
       return;
     }
     onFrames(written, batch.length, n, grown);
@@ -120,9 +124,10 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       return false; // Go is gone: onFrames reports it
     }
   };
+  const receive = direct?.receive ?? (direct?.go && resumingReceive(direct.go, direct.export));
   const offer = (written, grown, text) => {
     try {
-      return direct.receive(direct.id, written, grown, text) === true;
+      return receive(direct.id, written, grown, text) === true;
     } catch {
       return false; // Go is gone: onFrames reports it
     }
@@ -165,3 +170,21 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   ws.addEventListener("close", close);
   return handle;
 };
+
+// resumingReceive is the receive function of a go-app page: it calls
+// go's wasm export name, and when Go took the batch (its handlers, Go code,
+// ran in the export) it resumes Go, as wasm_exec.js's timers do: after an
+// export Go runs no goroutine until its next event, and the ones the
+// handlers woke (go-app's UI goroutine, a timer) run now.
+function resumingReceive(go, name) {
+  return (id, n, grown) => {
+    if (go.exited || go._inst.exports[name](id, n, grown ? 1 : 0) < 0) {
+      return false;
+    }
+    const stats = (globalThis.realtimeSocketQueue.stats ??= { resumed: 0, at: 0 }); // for tests
+    stats.resumed++;
+    stats.at = performance.now();
+    go._resume();
+    return true;
+  };
+}

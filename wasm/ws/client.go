@@ -429,7 +429,7 @@ func (c *Client) connectedLocked(conn Conn) {
 	c.setStatusLocked(StatusConnected)
 	if d, ok := conn.(directConn); ok {
 		d.offerFrames(
-			func(frame []byte, fromExport bool) int { return c.takeFrame(gen, frame, fromExport) },
+			func(frame []byte, from takeFrom) int { return c.takeFrame(gen, frame, from) },
 			func(runs []RelayRun) int { return c.relayRuns(gen, runs) })
 	}
 	go c.read(ctx, gen, conn)
@@ -577,20 +577,24 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // the frame's text, reads the messages from it itself, in its order (see
 // relayFrame). Otherwise, having delivered the frame, it returns 0.
 //
-// From the export, frame is the conn's buffer, reused: a relayed burst
+// From a resumed export (go-app's), inline handlers are called too.
+//
+// From an export, frame is the conn's buffer, reused: a relayed burst
 // gives the garbage collector nothing per frame. A frame that is decoded
 // is copied first, as handlers may keep its envelopes, whose strings are
 // views of it. The envelopes' array is kept for the next frame (handlers
 // get copies of the envelopes). The conn calls it on one goroutine at a
 // time.
-func (c *Client) takeFrame(gen int, frame []byte, fromExport bool) int {
+func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	if !c.events.Idle() {
 		return -1
 	}
-	if fromExport {
+	if from == fromExport {
 		if n := c.relayFrame(gen, frame); n != 0 {
 			return n
 		}
+	}
+	if from != fromCallback {
 		frame = bytes.Clone(frame)
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
@@ -604,7 +608,7 @@ func (c *Client) takeFrame(gen int, frame []byte, fromExport bool) int {
 		return -1 // Read's way reports it
 	}
 	c.mu.Lock()
-	if gen != c.gen || !c.inlineOnlyLocked(envs, fromExport) {
+	if gen != c.gen || !c.inlineOnlyLocked(envs, from == fromExport) {
 		c.mu.Unlock()
 		return -1
 	}

@@ -20,7 +20,7 @@ type offeringConn struct {
 	done chan struct{}
 
 	mu    sync.Mutex
-	take  func(frame []byte, fromExport bool) int
+	take  func(frame []byte, from takeFrom) int
 	relay func(runs []RelayRun) int
 	out   [][]byte
 }
@@ -45,7 +45,7 @@ func (c *offeringConn) Write(_ context.Context, frame []byte) error {
 
 func (c *offeringConn) Close(int, string) error { return nil }
 
-func (c *offeringConn) offerFrames(take func([]byte, bool) int, relay func([]RelayRun) int) {
+func (c *offeringConn) offerFrames(take func([]byte, takeFrom) int, relay func([]RelayRun) int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.take, c.relay = take, relay
@@ -59,14 +59,19 @@ func (c *offeringConn) offerRuns(runs ...RelayRun) int {
 	return relay(runs)
 }
 
-// offer hands frame to the client as the export does: in a buffer that is
-// overwritten once the call returns.
-func (c *offeringConn) offer(frame string) int {
+// offer hands frame to the client as realtime.js's export does: in a
+// buffer that is overwritten once the call returns.
+func (c *offeringConn) offer(frame string) int { return c.offerFrom(frame, fromExport) }
+
+// offerResumed is offer as go-app's export does, Go resumed after it.
+func (c *offeringConn) offerResumed(frame string) int { return c.offerFrom(frame, fromResumedExport) }
+
+func (c *offeringConn) offerFrom(frame string, from takeFrom) int {
 	c.mu.Lock()
 	take := c.take
 	c.mu.Unlock()
 	buf := []byte(frame)
-	n := take(buf, true)
+	n := take(buf, from)
 	for i := range buf {
 		buf[i] = 'X'
 	}
@@ -79,7 +84,7 @@ func (c *offeringConn) offerOwn(frame string) int {
 	c.mu.Lock()
 	take := c.take
 	c.mu.Unlock()
-	return take([]byte(frame), false)
+	return take([]byte(frame), fromCallback)
 }
 
 func newOffering(t testing.TB) (*Client, *offeringConn) {
@@ -166,6 +171,37 @@ func TestTakeFrameDeliversInlineAtOnce(t *testing.T) {
 	// Another capability's envelope goes to its channel's handlers too.
 	if n := conn.offerOwn(`{"type":"demo.other","channel":"demo:a","id":"5"}`); n != 0 || len(got) != 2 {
 		t.Fatalf("take = %d, got %q; want 0, message 5", n, got)
+	}
+}
+
+// From go-app's export, after which the page resumes Go, inline handlers
+// are called as from the js.Func callback; the buffer is the conn's, so
+// what they keep is a copy.
+func TestTakeFrameFromAResumedExportCallsInlineHandlers(t *testing.T) {
+	c, conn := newOffering(t)
+	var kept []protocol.Envelope
+	if _, err := c.SubscribeInline("demo:a", func(e protocol.Envelope) { kept = append(kept, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.offerResumed(lines(msgLine("demo:a", 1, "one"), msgLine("demo:a", 2, "two"))); n != 0 {
+		t.Fatalf("take = %d, want 0 (taken, delivered)", n)
+	}
+	if n := conn.offerResumed(msgLine("demo:a", 2, "two")); n != 0 {
+		t.Fatalf("take of a repeat = %d, want 0 (taken, dropped)", n)
+	}
+	var got []string
+	for _, e := range kept {
+		got = append(got, e.ID+":"+string(e.Data))
+	}
+	if want := `[1:{"text":"one"} 2:{"text":"two"}]`; fmt.Sprint(got) != want {
+		t.Fatalf("kept %s, want %s (the buffer was overwritten after each call)", got, want)
+	}
+	// A channel with an ordinary handler still needs its goroutine.
+	if _, err := c.Subscribe("demo:b", func(protocol.Envelope) {}); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.offerResumed(msgLine("demo:b", 1, "b")); n != -1 {
+		t.Fatalf("take = %d for an ordinary handler's channel, want -1", n)
 	}
 }
 

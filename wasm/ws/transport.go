@@ -28,6 +28,23 @@ type BufferedConn interface {
 	WritesWithoutWaiting()
 }
 
+// takeFrom says where a frame offered to Client.takeFrame comes from.
+type takeFrom int
+
+const (
+	// fromCallback: the js.Func callback; the frame is the taker's, and
+	// Go runs its other goroutines after the call.
+	fromCallback takeFrom = iota
+	// fromExport: a wasm export; the frame is the conn's buffer, for the
+	// call only, and Go runs no other goroutine until its next event:
+	// only relays may be called (see SubscribeRelay).
+	fromExport
+	// fromResumedExport: a wasm export after which the page resumes Go
+	// at once (go-app's pages, see UseDirect), which runs the goroutines
+	// and timers the handlers woke: inline handlers may be called.
+	fromResumedExport
+)
+
 // directConn is a Conn that can offer each frame, as it arrives, to a
 // function that takes it at once on the arriving goroutine; a frame it
 // declines goes to Read. The browser's WebSocket is one: its frames reach
@@ -44,7 +61,7 @@ type directConn interface {
 	// declined. relay is offered the runs of a batch JavaScript parsed
 	// itself (see RelayNow), on the same terms, and returns what
 	// Client.relayRuns does: 1 when it took them.
-	offerFrames(take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int)
+	offerFrames(take func(frame []byte, from takeFrom) int, relay func(runs []RelayRun) int)
 }
 
 // socketConn is a Conn that a caller outside Go can write on directly:

@@ -71,10 +71,13 @@ type jsConn struct {
 	// the client's, see offerFrames; direct is the id ReceiveNow knows
 	// the conn by, 0 when frames never come that way.
 	parked bool
-	take   func(frame []byte, fromExport bool) int
+	take   func(frame []byte, from takeFrom) int
 	relay  func(runs []RelayRun) int
 	direct int
 	taken  []byte // ReceiveNow's buffer
+	// resumes is true when the page resumes Go after each batch Go took
+	// through the export (UseDirect's go).
+	resumes bool
 }
 
 // direct is what UseDirect was given.
@@ -86,10 +89,32 @@ var direct js.Value
 // the batch; a wasm export costs a fraction of a microsecond, a js.Func
 // call tens. Before that, d.take(id, text), when given, is offered the
 // batch's text: a JavaScript function that parses it and calls a wasm
-// export which calls RelayNow. realtime-socket.js also keeps each socket's handle in the
+// export which calls RelayNow. Without d.receive, d.go, wasm_exec.js's Go
+// object running this program (see browser.Self), and d.export, the name
+// of its export that calls ReceiveNow, do: realtime-socket.js calls the
+// export, and resumes Go after each batch Go took (go-app's pages, whose
+// handlers are Go code that may wake goroutines and timers: they run
+// then). realtime-socket.js also keeps each socket's handle in the
 // Map d.handles by its id (see Client.Socket). Sockets opened earlier
 // keep the js.Func way.
 func UseDirect(d js.Value) { direct = d }
+
+// UseExport is UseDirect for a program whose loader keeps its wasm
+// instance to itself (go-app's): it finds the program's own Go object
+// (browser.Self) and its export name, which must call ReceiveNow, and
+// reports whether it did.
+func UseExport(name string) bool {
+	self := browser.Self()
+	if self.Type() != js.TypeObject {
+		return false
+	}
+	inst := self.Get("_inst")
+	if inst.Type() != js.TypeObject || inst.Get("exports").Get(name).Type() != js.TypeFunction {
+		return false
+	}
+	UseDirect(js.ValueOf(map[string]any{"go": self, "export": name}))
+	return true
+}
 
 var (
 	directMu    sync.Mutex
@@ -126,7 +151,11 @@ func ReceiveNow(id, n int, grown bool) int {
 	if js.CopyBytesToGo(frame, c.inbox) != n {
 		return -1 // not that many bytes in the inbox: a caller's mistake
 	}
-	relayed := take(frame, true)
+	from := fromExport
+	if c.resumes {
+		from = fromResumedExport
+	}
+	relayed := take(frame, from)
 	if cap(c.taken) > maxKeptFrame {
 		c.taken = nil // a burst's buffer does not stay
 	}
@@ -157,7 +186,7 @@ func RelayNow(id int, runs []RelayRun) int {
 	return relay(runs)
 }
 
-func (c *jsConn) offerFrames(take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int) {
+func (c *jsConn) offerFrames(take func(frame []byte, from takeFrom) int, relay func(runs []RelayRun) int) {
 	c.mu.Lock()
 	c.take, c.relay = take, relay
 	c.mu.Unlock()
@@ -223,7 +252,11 @@ func (c *jsConn) queue(q js.Value) {
 		c.direct = directLast
 		directConns[c.direct] = c
 		directMu.Unlock()
-		d = js.ValueOf(map[string]any{"take": direct.Get("take"), "receive": direct.Get("receive"), "handles": direct.Get("handles"), "id": c.direct})
+		d = js.ValueOf(map[string]any{
+			"take": direct.Get("take"), "receive": direct.Get("receive"), "handles": direct.Get("handles"),
+			"go": direct.Get("go"), "export": direct.Get("export"), "id": c.direct,
+		})
+		c.resumes = direct.Get("go").Truthy()
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
@@ -236,13 +269,13 @@ func (c *jsConn) queue(q js.Value) {
 // hops to the reader and callback goroutines, if the client can.
 func (c *jsConn) takeNow(text []byte) bool {
 	take, _ := c.offered()
-	return take != nil && take(text, false) >= 0
+	return take != nil && take(text, fromCallback) >= 0
 }
 
 // offered returns the client's functions (see offerFrames) when a batch
 // may be offered to it now: the reader waits and has nothing before it.
 // Else nils.
-func (c *jsConn) offered() (take func(frame []byte, fromExport bool) int, relay func(runs []RelayRun) int) {
+func (c *jsConn) offered() (take func(frame []byte, from takeFrom) int, relay func(runs []RelayRun) int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.parked && len(c.frames) == 0 {

@@ -53,3 +53,33 @@ func On(target js.Value, event string, fn func()) (remove func()) {
 		release()
 	}
 }
+
+// Self returns the Go object of wasm_exec.js that runs this program, or
+// undefined when it cannot be found. Loaders keep it to themselves
+// (go-app's does); its instance's exports are what a page calls without a
+// js.Func event. js.FuncOf asks it for a wrapper (_makeFuncWrapper, a
+// method of Go.prototype): for one js.FuncOf, that method is a js.Func
+// which notes whom it was asked on. wasm_exec.js comes with the Go that
+// built the program (the Makefile copies it), so its internals match.
+func Self() js.Value {
+	proto := js.Global().Get("Go")
+	if proto.Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	proto = proto.Get("prototype")
+	wrap := proto.Get("_makeFuncWrapper")
+	if wrap.Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	self := js.Undefined()
+	spy := js.FuncOf(func(this js.Value, args []js.Value) any {
+		self = this
+		return wrap.Call("call", this, args[0])
+	})
+	defer spy.Release()
+	proto.Set("_makeFuncWrapper", spy)
+	probe := js.FuncOf(func(js.Value, []js.Value) any { return nil })
+	proto.Set("_makeFuncWrapper", wrap)
+	probe.Release()
+	return self
+}
