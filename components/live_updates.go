@@ -91,9 +91,26 @@ func (l *LiveUpdates) OnMount(ctx app.Context) {
 	key := LiveKey(l.name())
 	ctx.SetState(key, l.feed.State())
 	l.stop = append(l.stop, l.feed.OnChange(func(s live.State) {
-		ctx.Dispatch(func(ctx app.Context) { ctx.SetState(key, s) })
+		drawn := make(chan struct{})
+		ctx.Dispatch(func(ctx app.Context) {
+			ctx.SetState(key, s)
+			// Queued behind the re-renders of the state's observers.
+			ctx.Dispatch(func(app.Context) { close(drawn) })
+		})
+		// The feed's next render waits until this one is drawn, and keeps
+		// apart from it by as long when drawing is slow (live.Coalescer):
+		// a table slower to draw than its updates come would otherwise
+		// keep the page from painting. A dismounted component's dispatch
+		// may never run: the wait is bounded.
+		select {
+		case <-drawn:
+		case <-time.After(maxDrawWait):
+		}
 	}))
 }
+
+// maxDrawWait bounds how long a feed's render waits for go-app to draw it.
+const maxDrawWait = time.Second
 
 func (l *LiveUpdates) OnDismount() {
 	for _, stop := range l.stop {

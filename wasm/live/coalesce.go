@@ -29,6 +29,11 @@ type CoalesceOptions struct {
 // render unless one is already due; the render reads whatever is latest
 // when it runs. The first update after a quiet spell renders at once.
 //
+// A render that takes longer than half the interval (render returns once
+// the view is drawn) keeps the next one apart by as long as it took: a view
+// slower to draw than its updates come leaves the page half of its time,
+// to paint and to answer input, instead of none.
+//
 // render runs on a goroutine of the coalescer, never two at a time, and
 // never inside Notify. It is safe for concurrent use.
 type Coalescer struct {
@@ -43,6 +48,7 @@ type Coalescer struct {
 	cancel  func()    // cancels the render that is due; nil when none is
 	gen     uint64    // numbers the scheduled render
 	last    time.Time // when the last render was due
+	took    time.Duration
 	stopped bool
 	stats   CoalesceStats
 }
@@ -92,7 +98,7 @@ func (c *Coalescer) Notify() {
 		c.cancel = c.frame(due)
 		return
 	}
-	delay := max(0, c.interval-c.clock.Now().Sub(c.last))
+	delay := max(0, max(c.interval, 2*c.took)-c.clock.Now().Sub(c.last))
 	t := c.clock.AfterFunc(delay, due)
 	c.cancel = func() { t.Stop() }
 }
@@ -135,12 +141,17 @@ func (c *Coalescer) flushLocked() {
 	}
 	c.dirty = false
 	c.stats.Renders++
+	start := c.last
 	c.mu.Unlock()
-	// Two renders may meet here when one outlasts the interval; each
-	// reads the latest state, so their order does not matter.
+	// Two renders may meet here (Flush); each reads the latest state, so
+	// their order does not matter.
 	c.renderMu.Lock()
 	defer c.renderMu.Unlock()
 	c.render()
+	took := c.clock.Now().Sub(start)
+	c.mu.Lock()
+	c.took = took
+	c.mu.Unlock()
 }
 
 // Stats returns the counts so far.

@@ -223,3 +223,48 @@ func TestCoalesceConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A render slower than half the interval keeps the next one apart by as
+// long as it took, so that the page is not kept busy drawing; a quick one
+// changes nothing.
+func TestCoalesceSpacesSlowRenders(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake()
+	state, took := 0, 30*time.Millisecond
+	var starts []time.Time
+	c := NewCoalescer(func() {
+		starts = append(starts, clk.Now())
+		clk.Advance(took) // drawing
+	}, CoalesceOptions{Clock: clk})
+	// Updates every 5ms for 300ms.
+	for i := 1; i <= 60; i++ {
+		state = i
+		c.Notify()
+		clk.Advance(5 * time.Millisecond)
+	}
+	clk.Advance(time.Second)
+	if len(starts) < 3 {
+		t.Fatalf("%d renders", len(starts))
+	}
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < 2*took {
+			t.Fatalf("renders %d and %d %v apart, want at least %v (each took %v)", i-1, i, gap, 2*took, took)
+		}
+	}
+	// Drawing quickly again, renders come a frame apart.
+	took = time.Millisecond
+	c.Notify() // renders at once (a quiet spell) and takes 1ms
+	clk.Advance(time.Second)
+	n := len(starts)
+	c.Notify()
+	clk.Advance(2 * time.Millisecond)
+	c.Notify()
+	clk.Advance(time.Second)
+	if len(starts) != n+2 {
+		t.Fatalf("%d renders for two updates", len(starts)-n)
+	}
+	if gap := starts[n+1].Sub(starts[n]); gap != DefaultFrame {
+		t.Fatalf("quick renders %v apart, want %v", gap, DefaultFrame)
+	}
+	_ = state
+}
