@@ -94,8 +94,12 @@ func (l *LiveUpdates) OnMount(ctx app.Context) {
 		drawn := make(chan struct{})
 		ctx.Dispatch(func(ctx app.Context) {
 			ctx.SetState(key, s)
-			// Queued behind the re-renders of the state's observers.
-			ctx.Dispatch(func(app.Context) { close(drawn) })
+			// Behind the dispatches SetState queued for the state's
+			// observers, and then after the update cycle that draws them
+			// (go-app draws its components in frames).
+			ctx.Dispatch(func(ctx app.Context) {
+				ctx.Defer(func(app.Context) { close(drawn) })
+			})
 		})
 		// The feed's next render waits until this one is drawn, and keeps
 		// apart from it by as long when drawing is slow (live.Coalescer):
