@@ -62,8 +62,9 @@ const (
 	echoEnv  = "BENCH_ECHO"
 	burstEnv = "BENCH_BURST"
 	// profileEnv names a directory for a CPU profile of each client's
-	// echo and burst (DevTools' .cpuprofile, for a look at where the time
-	// goes; summarised by `node bench/testdata/profile-summary.js FILE`).
+	// echo, burst and live feed (DevTools' .cpuprofile, for a look at
+	// where the time goes; summarised by `node
+	// bench/testdata/profile-summary.js FILE`).
 	profileEnv = "BENCH_PROFILE"
 )
 

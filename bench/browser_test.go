@@ -100,7 +100,7 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	}
 	for _, b := range tabs {
 		b.front()
-		b.figs.live = b.live()
+		b.profiled("live", 0, func() { b.figs.live = b.live() })
 		b.figs.echo = b.echoFigures()
 		b.figs.burstRate = float64(b.burstCount) / b.burstMS * 1000
 		t.Logf("%s: %+v", b.client.name, b.figs)
