@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // Errors of the feed model.
@@ -61,6 +63,10 @@ type Item map[string]any
 func (it *Item) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || b[0] != '{' {
 		return fmt.Errorf("%w: an item is not a JSON object: %.40s", ErrBadData, b)
+	}
+	if m, ok := protocol.DecodeObject(b); ok {
+		*it = m // without encoding/json's reflection: the usual item
+		return nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
