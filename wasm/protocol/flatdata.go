@@ -158,7 +158,7 @@ func newFlatPlan(t reflect.Type) *flatPlan {
 			return nil
 		}
 		for _, g := range p.fields {
-			if equalFold(g.name, name) {
+			if strings.EqualFold(g.name, name) {
 				return nil // encoding/json's rules for clashes
 			}
 		}
@@ -179,42 +179,21 @@ func plainName(s string) bool {
 	return s != ""
 }
 
-// equalFold is bytes.EqualFold for ASCII names.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// field returns the field a key names: encoding/json matches names
-// exactly or, failing that, with case folded (the fields' folded names
-// are distinct). A key outside ASCII is not matched here (ok false): it
-// may fold to a name (the Kelvin sign to k).
-func (p *flatPlan) field(key []byte) (f *flatField, ok bool) {
-	for i := range key {
-		if key[i] >= 0x80 {
-			return nil, false
+// field returns the field a key names, or nil: encoding/json matches
+// names exactly or, failing that, as bytes.EqualFold does (the Kelvin sign
+// to k); the fields' folded names are distinct.
+func (p *flatPlan) field(key []byte) *flatField {
+	for i := range p.fields {
+		if p.fields[i].name == string(key) {
+			return &p.fields[i]
 		}
 	}
 	for i := range p.fields {
-		if equalFold(p.fields[i].name, string(key)) {
-			return &p.fields[i], true
+		if strings.EqualFold(p.fields[i].name, string(key)) {
+			return &p.fields[i]
 		}
 	}
-	return nil, true
+	return nil
 }
 
 // decode reads b into the struct of plan p at v as json.Unmarshal would,
@@ -237,10 +216,7 @@ func (p *flatPlan) decode(v unsafe.Pointer, b []byte) bool {
 		if !ok {
 			return false
 		}
-		f, ok := p.field(b[ks:ke])
-		if !ok {
-			return false
-		}
+		f := p.field(b[ks:ke])
 		r.space()
 		if !r.byte(':') {
 			return false
@@ -319,30 +295,29 @@ func (p *parser) store(v unsafe.Pointer, kind reflect.Kind) bool {
 		return false
 	}
 	switch kind {
-	case reflect.Int, reflect.Int64:
-		*(*int64)(v) = n // int is 64 bits on wasm and the 64-bit ports
+	case reflect.Int, reflect.Int64: // int is 64 bits here (newFlatPlan)
+		return put[int64](v, n)
 	case reflect.Int32:
-		ok = n == int64(int32(n))
-		*(*int32)(v) = int32(n)
+		return put[int32](v, n)
 	case reflect.Int16:
-		ok = n == int64(int16(n))
-		*(*int16)(v) = int16(n)
+		return put[int16](v, n)
 	case reflect.Int8:
-		ok = n == int64(int8(n))
-		*(*int8)(v) = int8(n)
+		return put[int8](v, n)
 	case reflect.Uint, reflect.Uint64:
-		*(*uint64)(v) = uint64(n)
+		return put[uint64](v, n)
 	case reflect.Uint32:
-		ok = n == int64(uint32(n))
-		*(*uint32)(v) = uint32(n)
+		return put[uint32](v, n)
 	case reflect.Uint16:
-		ok = n == int64(uint16(n))
-		*(*uint16)(v) = uint16(n)
-	case reflect.Uint8:
-		ok = n == int64(uint8(n))
-		*(*uint8)(v) = uint8(n)
+		return put[uint16](v, n)
 	}
-	return ok // out of range: the caller starts over anyway
+	return put[uint8](v, n)
+}
+
+// put writes n as a T at v and reports whether T holds it (out of range,
+// the caller starts over anyway).
+func put[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](v unsafe.Pointer, n int64) bool {
+	*(*T)(v) = T(n)
+	return int64(T(n)) == n
 }
 
 // encode appends v, a struct of plan p, as json.Marshal writes it; false
