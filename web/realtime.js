@@ -138,6 +138,11 @@ const numericID = /^[0-9]{1,16}$/;
 // numericIDField finds such an id in a line as the server writes it.
 const numericIDField = /"id":"[0-9]{1,16}"/;
 
+// linesOf splits a batch of the server's frames into its lines.
+function linesOf(text) {
+  return text.includes("\n") ? text.split("\n") : [text];
+}
+
 function safely(fn, ...args) {
   try {
     fn(...args);
@@ -271,10 +276,11 @@ class Runtime {
       if (!this.canExport("realtimeRelay")) {
         return false;
       }
-      const lines = text.includes("\n") ? text.split("\n") : [text];
-      if (!numericIDField.test(lines[0])) {
+      const nl = text.indexOf("\n");
+      if (!numericIDField.test(nl < 0 ? text : text.slice(0, nl))) {
         return false; // no numeric id (another capability's): not parsed twice
       }
+      const lines = linesOf(text);
       const msgs = new Array(lines.length);
       const runs = new Map(); // channel -> [first id, last id]
       for (let i = 0; i < lines.length; i++) {
@@ -397,7 +403,7 @@ class Runtime {
   // envelope, and the others are delivered.
   relay(id, text) {
     const conn = this.objects.get(id);
-    for (const line of text.includes("\n") ? text.split("\n") : [text]) {
+    for (const line of linesOf(text)) {
       let msg;
       try {
         msg = JSON.parse(line);

@@ -66,12 +66,19 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		callbox = a.at(0, js.TypeObject, "a Uint8Array")
 		return nil, nil
 	})
-	envelope := func(n int) (protocol.Envelope, error) {
+	fromCallbox := func(n int) ([]byte, error) {
 		if n < 0 || !callbox.Truthy() || n > callbox.Length() {
-			return protocol.Envelope{}, fmt.Errorf("%w: %d bytes are not in the callbox", ErrArgument, n)
+			return nil, fmt.Errorf("%w: %d bytes are not in the callbox", ErrArgument, n)
 		}
 		text := make([]byte, n)
 		js.CopyBytesToGo(text, callbox)
+		return text, nil
+	}
+	envelope := func(n int) (protocol.Envelope, error) {
+		text, err := fromCallbox(n)
+		if err != nil {
+			return protocol.Envelope{}, err
+		}
 		return protocol.Decode(text) // a bad message is protocol.ErrMalformed
 	}
 	sendNow = func(id, n int) bool {
@@ -104,11 +111,10 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		return -1
 	}
 	relayNow = func(socket, n int) int32 {
-		if n <= 0 || !callbox.Truthy() || n > callbox.Length() {
+		text, err := fromCallbox(n)
+		if err != nil {
 			return 0
 		}
-		text := make([]byte, n)
-		js.CopyBytesToGo(text, callbox)
 		runs, ok := parseRuns(text)
 		if !ok {
 			return 0

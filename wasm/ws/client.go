@@ -655,20 +655,14 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 	if gen != c.gen {
 		return -1
 	}
-	// First check every line, then record: a refused frame changes
-	// nothing. A run is a channel's ids in the frame.
+	// A run is a channel's ids in the frame, which must rise where they
+	// are checked; then the runs are checked as relayRuns does. First
+	// check, then record: a refused frame changes nothing.
 	r := -1
 	for _, h := range heads {
-		if r < 0 || runs[r].channel != h.Channel {
+		if r < 0 || runs[r].Channel != h.Channel {
 			if r = indexRun(runs, h.Channel); r < 0 {
-				if subs, all := c.allInlineLocked(h.Channel, true); subs == 0 || !all {
-					return 0
-				}
-				run := relayRun{channel: h.Channel, tracked: c.tracksLocked(h.Channel)}
-				if p := c.lastIDs[h.Channel]; p != nil {
-					run.last = *p
-				}
-				runs = append(runs, run)
+				runs = append(runs, relayRun{RelayRun: RelayRun{Channel: h.Channel}, tracked: c.tracksLocked(h.Channel)})
 				r = len(runs) - 1
 			}
 		}
@@ -676,14 +670,22 @@ func (c *Client) relayFrame(gen int, frame []byte) int {
 			continue
 		}
 		n, ok := protocol.ParseID(h.ID)
-		if !ok || n <= runs[r].last {
+		if !ok || n <= runs[r].Last {
 			return 0 // a repeat (or a number past 64 bits): decoded, it is dropped
 		}
-		runs[r].last = n
+		if runs[r].First == 0 {
+			runs[r].First = n
+		}
+		runs[r].Last = n
+	}
+	for _, run := range runs {
+		if !c.relayableLocked(run.RelayRun, run.tracked) {
+			return 0
+		}
 	}
 	for _, run := range runs {
 		if run.tracked {
-			c.newestLocked(run.channel, run.last)
+			c.newestLocked(run.Channel, run.Last)
 		}
 	}
 	c.frames++
@@ -714,10 +716,7 @@ func (c *Client) relayRuns(gen int, runs []RelayRun) int {
 		return -1
 	}
 	for _, run := range runs {
-		if subs, all := c.allInlineLocked(run.Channel, true); subs == 0 || !all || run.First > run.Last {
-			return 0
-		}
-		if p := c.lastIDs[run.Channel]; c.tracksLocked(run.Channel) && (run.First == 0 || p != nil && run.First <= *p) {
+		if !c.relayableLocked(run, c.tracksLocked(run.Channel)) {
 			return 0
 		}
 	}
@@ -730,16 +729,28 @@ func (c *Client) relayRuns(gen int, runs []RelayRun) int {
 	return 1
 }
 
-// relayRun is relayFrame's account of a channel in a frame.
+// relayableLocked reports whether a run of a batch may go to JavaScript
+// as it is: its channel has subscribers, all relays, and when its ids are
+// checked (tracked), the first is newer than the latest recorded (0 never
+// is).
+func (c *Client) relayableLocked(run RelayRun, tracked bool) bool {
+	if subs, all := c.allInlineLocked(run.Channel, true); subs == 0 || !all || run.First > run.Last {
+		return false
+	}
+	p := c.lastIDs[run.Channel]
+	return !tracked || run.First != 0 && (p == nil || run.First > *p)
+}
+
+// relayRun is relayFrame's account of a channel in a frame: its ids, when
+// they are checked (tracked), First and Last 0 until one is read.
 type relayRun struct {
-	channel string
-	tracked bool   // its ids are checked (tracksLocked)
-	last    uint64 // the latest id, recorded or in the frame
+	RelayRun
+	tracked bool
 }
 
 func indexRun(runs []relayRun, channel string) int {
 	for i := range runs {
-		if runs[i].channel == channel {
+		if runs[i].Channel == channel {
 			return i
 		}
 	}

@@ -122,6 +122,13 @@ var (
 	directLast  int
 )
 
+// socketConnOf returns the conn of socket id (UseDirect), nil once closed.
+func socketConnOf(id int) *jsConn {
+	directMu.Lock()
+	defer directMu.Unlock()
+	return directConns[id]
+}
+
 // ReceiveNow takes the batch of frames of socket id (UseDirect): n
 // UTF-8 bytes at the start of its inbox, a new array when grown. It returns
 // -1 when the batch must go the js.Func way instead: the socket's reader
@@ -130,9 +137,7 @@ var (
 // when the client relayed them (JavaScript reads them), else 0 (see
 // Client.takeFrame).
 func ReceiveNow(id, n int, grown bool) int {
-	directMu.Lock()
-	c := directConns[id]
-	directMu.Unlock()
+	c := socketConnOf(id)
 	if c == nil {
 		return -1
 	}
@@ -173,9 +178,7 @@ func (c *jsConn) socketID() int { return c.direct }
 // when the client took them, and JavaScript delivers the messages; else
 // the batch goes the usual way.
 func RelayNow(id int, runs []RelayRun) int {
-	directMu.Lock()
-	c := directConns[id]
-	directMu.Unlock()
+	c := socketConnOf(id)
 	if c == nil {
 		return -1
 	}
@@ -252,10 +255,8 @@ func (c *jsConn) queue(q js.Value) {
 		c.direct = directLast
 		directConns[c.direct] = c
 		directMu.Unlock()
-		d = js.ValueOf(map[string]any{
-			"take": direct.Get("take"), "receive": direct.Get("receive"), "handles": direct.Get("handles"),
-			"go": direct.Get("go"), "export": direct.Get("export"), "id": c.direct,
-		})
+		object := js.Global().Get("Object")
+		d = object.Call("assign", object.New(), direct, map[string]any{"id": c.direct})
 		c.resumes = direct.Get("go").Truthy()
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
