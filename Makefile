@@ -24,9 +24,10 @@ all: build
 
 build: $(APP_WASM) $(MODULE_WASM) $(WASM_EXEC) $(COMPRESSED) $(BIN)
 
-# The app links the runtime and the components, never the server.
-$(APP_WASM): $(GO_SRC)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm/cmd/app
+# The app links the runtime and the components, never the server, and is
+# built against go-app patched to leave net/http out (see the script).
+$(APP_WASM): $(GO_SRC) wasm/cmd/app/gobrowser.sh wasm/cmd/app/go-app.patch
+	bash wasm/cmd/app/gobrowser.sh build -trimpath -ldflags='-s -w' -o $@ ./wasm/cmd/app
 
 # The JavaScript module's runtime: no go-app, no server.
 $(MODULE_WASM): $(GO_SRC)

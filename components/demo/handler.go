@@ -1,3 +1,8 @@
+//go:build !wasm
+
+// The server's side: app.wasm is built against a go-app without its
+// Handler (wasm/cmd/app/go-app.patch).
+
 package demo
 
 import "github.com/maxence-charriere/go-app/v10/pkg/app"

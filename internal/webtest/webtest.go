@@ -78,16 +78,21 @@ func BuildWeb(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), wasmExec, 0o644); err != nil {
 		return err
 	}
-	for _, c := range []struct{ out, pkg string }{
-		{"app.wasm", "./wasm/cmd/app"},
-		{"realtime.wasm", "./wasm/cmd/module"},
+	for _, c := range []struct {
+		out, pkg string
+		gocmd    []string
+	}{
+		// app.wasm against go-app patched to leave net/http out, as the
+		// Makefile builds it.
+		{"app.wasm", "./wasm/cmd/app", []string{"bash", "wasm/cmd/app/gobrowser.sh"}},
+		{"realtime.wasm", "./wasm/cmd/module", []string{"go"}},
 	} {
 		args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, c.out), c.pkg}
-		cmd := exec.Command("go", args...)
+		cmd := exec.Command(c.gocmd[0], append(c.gocmd[1:], args...)...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("failed to go %s: %w\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("failed to build %s (%s): %w\n%s", c.out, strings.Join(cmd.Args, " "), err, out)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,11 +36,10 @@ func TestAppLinksNoServerCode(t *testing.T) {
 	}
 }
 
-// TestAppUsesNoHTTPClient keeps net/http's client out of app.wasm (4.7 MB
-// raw). go-app imports net/http for its server side, so the package is in
-// the list, but the linker drops the client as long as nothing calls it:
-// the app's own packages make their requests with wasm/fetch. dom/v2 cost
-// another 1.4 MB; wasm/internal/browser does its few listeners.
+// TestAppUsesNoHTTPClient keeps net/http out of the app's own packages:
+// they make their requests with wasm/fetch (net/http's client is 4.7 MB
+// raw), and dom/v2 cost another 1.4 MB; wasm/internal/browser does its
+// few listeners.
 func TestAppUsesNoHTTPClient(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, ".")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -56,6 +56,27 @@ func TestAppUsesNoHTTPClient(t *testing.T) {
 			if imp == "net/http" || imp == "honnef.co/go/js/dom/v2" {
 				t.Errorf("%s imports %s", pkg, imp)
 			}
+		}
+	}
+}
+
+// TestAppBuildLeavesOutNetHTTP checks app.wasm as the build makes it
+// (gobrowser.sh, go-app patched): upstream go-app imports net/http for its
+// server side, and net/http's initialisation alone links TLS, x509 and
+// HTTP/2, a fifth of app.wasm.
+func TestAppBuildLeavesOutNetHTTP(t *testing.T) {
+	cmd := exec.Command("bash", "gobrowser.sh", "list", "-deps", "./wasm/cmd/app")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gobrowser.sh list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/maxence-charriere/go-app/v10/pkg/app") {
+		t.Fatalf("the dependency list lacks go-app; is it the app's?\n%s", out)
+	}
+	for _, dep := range deps {
+		if dep == "net/http" || strings.HasPrefix(dep, "crypto/tls") || strings.HasPrefix(dep, "crypto/x509") {
+			t.Errorf("app.wasm links %s", dep)
 		}
 	}
 }
