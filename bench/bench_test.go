@@ -45,7 +45,7 @@ var (
 	// full is `make bench`: the counts of issue 7.
 	full = config{
 		mode:  "full",
-		echoN: 10_000, burstM: 100_000, rounds: 5,
+		echoN: 10_000, burstM: 100_000, rounds: 10,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
 		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,
@@ -58,9 +58,10 @@ const (
 	modeEnv   = "BENCH"        // "full", or smoke
 	reportEnv = "BENCH_REPORT" // where to write the report; default nowhere
 	// Counts of the mode to override, for a quicker look at the browser
-	// rows: BENCH_ECHO=2000 BENCH_BURST=20000 go test -run 'TestBench/browser' ./bench
-	echoEnv  = "BENCH_ECHO"
-	burstEnv = "BENCH_BURST"
+	// rows: BENCH_ECHO=2000 BENCH_BURST=20000 BENCH_ROUNDS=10 go test -run 'TestBench/browser' ./bench
+	echoEnv   = "BENCH_ECHO"
+	burstEnv  = "BENCH_BURST"
+	roundsEnv = "BENCH_ROUNDS"
 	// profileEnv names a directory for a CPU profile of each client's
 	// echo, burst and live feed (DevTools' .cpuprofile, for a look at
 	// where the time goes; summarised by `node
@@ -90,7 +91,7 @@ func TestBench(t *testing.T) {
 	default:
 		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
 	}
-	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM} {
+	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds} {
 		if v := os.Getenv(env); v != "" {
 			i, err := strconv.Atoi(v)
 			if err != nil || i < 2 {

@@ -298,6 +298,8 @@ func (b *benchTab) echo(n int) {
 		b.t.Fatalf("%s: %d round trips, want %d", b.client.name, len(res.RTT), n)
 	}
 	b.rtt = append(b.rtt, res.RTT...)
+	rtt := slices.Sorted(slices.Values(res.RTT))
+	b.figs.echoRounds = append(b.figs.echoRounds, percentile(rtt, 50))
 }
 
 func (b *benchTab) echoFigures() echoFigures {
@@ -329,6 +331,7 @@ func (b *benchTab) burst(round, m int) {
 	waitSubscribers(b.t, b.srv, channel, 0)
 	b.burstCount += res.Count - 1
 	b.burstMS += res.MS
+	b.figs.burstRounds = append(b.figs.burstRounds, float64(res.Count-1)/res.MS*1000)
 }
 
 // liveStats are the page's counts of its live feed.
