@@ -249,7 +249,7 @@ func (f *Feed) receive(e protocol.Envelope) {
 			f.applySnapshotLocked(s, badData(err))
 		}
 	case TypeDelta:
-		d, err := protocol.DecodeData[Delta](e)
+		d, err := decodeDelta(e)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if !f.closed {

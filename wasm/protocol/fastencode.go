@@ -20,18 +20,18 @@ func encodeFast(e Envelope) ([]byte, bool) {
 	}
 	b := make([]byte, 0, 64+len(e.Type)+len(e.Channel)+len(e.Data)+len(e.ID)+len(e.Ref))
 	b = append(b, `{"type":`...)
-	b = appendString(b, e.Type)
+	b = AppendString(b, e.Type)
 	if e.Channel != "" {
 		b = append(b, `,"channel":`...)
-		b = appendString(b, e.Channel)
+		b = AppendString(b, e.Channel)
 	}
 	if e.ID != "" {
 		b = append(b, `,"id":`...)
-		b = appendString(b, e.ID)
+		b = AppendString(b, e.ID)
 	}
 	if e.Ref != "" {
 		b = append(b, `,"ref":`...)
-		b = appendString(b, e.Ref)
+		b = AppendString(b, e.Ref)
 	}
 	if e.Timestamp != 0 {
 		b = append(b, `,"timestamp":`...)
@@ -59,10 +59,10 @@ func needsEscape(b []byte) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString quotes s as encoding/json does: control characters, the
-// HTML-sensitive <, > and &, and U+2028/U+2029 escaped, invalid UTF-8
-// replaced by U+FFFD.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s quoted as encoding/json quotes it: control
+// characters, the HTML-sensitive <, > and &, and U+2028/U+2029 escaped,
+// invalid UTF-8 replaced by U+FFFD.
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

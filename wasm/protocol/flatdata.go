@@ -339,7 +339,7 @@ func (p *flatPlan) encode(b []byte, v reflect.Value) ([]byte, bool) {
 		b = append(b, '"', ':')
 		switch f.kind {
 		case reflect.String:
-			b = appendString(b, fv.String())
+			b = AppendString(b, fv.String())
 		case reflect.Bool:
 			b = strconv.AppendBool(b, fv.Bool())
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

@@ -1,6 +1,9 @@
 package protocol
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // DecodeObject is json.Unmarshal of a JSON object into a map[string]any
 // (numbers as float64, arrays as []any), without encoding/json's
@@ -104,4 +107,125 @@ func (p *parser) decodeAny(depth int) (any, bool) {
 	}
 	f, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
 	return f, err == nil // out of range: encoding/json's error
+}
+
+// DecodeValue is DecodeObject for any JSON value: an object, an array, a
+// string, a number, true, false or null, as encoding/json decodes it into
+// an any.
+func DecodeValue(b []byte) (any, bool) {
+	p := parser{b: b}
+	p.space()
+	v, ok := p.decodeAny(0)
+	if !ok || !p.end() {
+		return nil, false
+	}
+	return v, true
+}
+
+// ObjectFields calls field with each key of the JSON object b and its
+// value as raw JSON, in order, and reports whether b is one whole, valid
+// object whose keys are plain (no escapes, valid UTF-8) and field said
+// true each time. A decoder by hand reads the fields it knows this way and
+// leaves anything else to encoding/json. key is a view of b.
+func ObjectFields(b []byte, field func(key, value []byte) bool) bool {
+	p := parser{b: b}
+	p.space()
+	if !p.byte('{') {
+		return false
+	}
+	p.space()
+	if p.byte('}') {
+		return p.end()
+	}
+	for {
+		s, e, ok := p.plainString()
+		if !ok {
+			return false
+		}
+		p.space()
+		if !p.byte(':') {
+			return false
+		}
+		p.space()
+		start := p.i
+		if !p.value(1) || !field(b[s:e], b[start:p.i]) {
+			return false
+		}
+		p.space()
+		if p.byte('}') {
+			return p.end()
+		}
+		if !p.byte(',') {
+			return false
+		}
+		p.space()
+	}
+}
+
+// AppendObject appends m as json.Marshal writes it: keys sorted, strings
+// quoted as AppendString quotes them, numbers as its float64 encoder
+// writes them. It takes what DecodeObject makes (strings, float64s,
+// bools, nils, and []any and map[string]any of those) and reports false
+// on anything else, which the caller leaves to encoding/json.
+func AppendObject(b []byte, m map[string]any) ([]byte, bool) {
+	return appendObject(b, m, 0)
+}
+
+func appendObject(b []byte, m map[string]any, depth int) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	if depth > maxDepth {
+		return nil, false // a cycle, say: encoding/json reports it
+	}
+	var small [16]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, k)
+		b = append(b, ':')
+		var ok bool
+		if b, ok = appendAny(b, m[k], depth+1); !ok {
+			return nil, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+func appendAny(b []byte, v any, depth int) ([]byte, bool) {
+	switch v := v.(type) {
+	case string:
+		return AppendString(b, v), true
+	case float64:
+		return appendFloat(b, v, 64)
+	case bool:
+		return strconv.AppendBool(b, v), true
+	case nil:
+		return append(b, "null"...), true
+	case map[string]any:
+		return appendObject(b, v, depth)
+	case []any:
+		if v == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendAny(b, e, depth+1); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return nil, false
 }
