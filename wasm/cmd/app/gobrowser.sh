@@ -12,6 +12,10 @@
 # fails here, loudly.
 set -euo pipefail
 
+if ! command -v git >/dev/null; then
+	echo "gobrowser.sh: git is needed to apply go-app.patch" >&2
+	exit 1
+fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 cd "$root"
