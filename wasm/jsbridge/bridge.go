@@ -111,6 +111,9 @@ type Bridge struct {
 	objects  map[int]object
 	children map[int]map[int]bool // connection id -> ids of its children
 	shutdown bool
+	// lastSocket is the connection connOfSocket found last: a page has
+	// one or a few, and each of its batches asks.
+	lastSocket int
 }
 
 // New returns a bridge that tells JavaScript through sink.

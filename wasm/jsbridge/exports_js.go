@@ -61,16 +61,27 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	// Messages to send come as JSON envelopes, UTF-8 in the callbox (a
 	// Uint8Array of realtime.js): one copy, where six string arguments
 	// would cost a copy and a finalizer each.
-	var callbox js.Value
+	var (
+		callbox    js.Value
+		callboxLen int    // its length, read once: a call into JavaScript
+		boxed      []byte // fromCallbox's buffer
+	)
 	export("callbox", func(a args) (any, error) {
 		callbox = a.at(0, js.TypeObject, "a Uint8Array")
+		callboxLen = callbox.Length()
 		return nil, nil
 	})
+	// fromCallbox returns the callbox's first n bytes, in a buffer reused
+	// by the next call: its callers decode them at once and keep nothing
+	// of them (protocol.Decode and parseRuns copy what they keep).
 	fromCallbox := func(n int) ([]byte, error) {
-		if n < 0 || !callbox.Truthy() || n > callbox.Length() {
+		if n < 0 || n > callboxLen || callboxLen == 0 {
 			return nil, fmt.Errorf("%w: %d bytes are not in the callbox", ErrArgument, n)
 		}
-		text := make([]byte, n)
+		if cap(boxed) < n || cap(boxed) > 64<<10 { // a big message's buffer does not stay
+			boxed = make([]byte, max(n, 1<<10))
+		}
+		text := boxed[:n]
 		js.CopyBytesToGo(text, callbox)
 		return text, nil
 	}
@@ -110,17 +121,23 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		}
 		return -1
 	}
+	var relayed []ws.RelayRun // relayNow's runs, reused
 	relayNow = func(socket, n int) int32 {
+		// What the sink holds goes first (see receiveNow). Flushed before
+		// the runs are read: it calls JavaScript, and nothing that calls
+		// JavaScript may come between reading the reused buffers and
+		// using them.
+		if s, _ := b.sink.(*jsSink); s != nil {
+			s.flush()
+		}
 		text, err := fromCallbox(n)
 		if err != nil {
 			return 0
 		}
-		runs, ok := parseRuns(text)
+		runs, ok := parseRuns(relayed, text)
+		relayed = runs
 		if !ok {
 			return 0
-		}
-		if s, _ := b.sink.(*jsSink); s != nil {
-			s.flush() // what it holds goes first (see receiveNow)
 		}
 		conn := b.connOfSocket(socket)
 		if conn == 0 || ws.RelayNow(socket, runs) != 1 {

@@ -134,8 +134,16 @@ func (b *Bridge) Socket(id int) int {
 func (b *Bridge) connOfSocket(socket int) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	on := func(id int) bool {
+		c, ok := b.objects[id].(*conn)
+		return ok && c.client.Socket() == socket
+	}
+	if b.lastSocket != 0 && on(b.lastSocket) {
+		return b.lastSocket
+	}
 	for id := range b.children { // the connections' ids
-		if c, ok := b.objects[id].(*conn); ok && c.client.Socket() == socket {
+		if on(id) {
+			b.lastSocket = id
 			return id
 		}
 	}
