@@ -31,7 +31,7 @@
 //
 // send(n) sends the first n bytes of handle.outbox as a text frame, and
 // returns false when the socket is not open (a browser silently drops
-// what is sent then); grow(n) gives outbox room for n bytes and returns
+// what is sent then); Go invokes it without its object, as a function; grow(n) gives outbox room for n bytes and returns
 // it. Listening stops with the socket's close.
 //
 // direct, when given, is {take, receive, id}: take(id, text), when

@@ -1160,7 +1160,8 @@ func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, no
 	}
 	numbered := msg.Type == protocol.TypePublish && msg.ID == ""
 	if numbered {
-		msg.ID = c.publisher + ":" + strconv.FormatUint(c.published+1, 10)
+		var id [64]byte // one string made, not three
+		msg.ID = string(strconv.AppendUint(append(append(id[:0], c.publisher...), ':'), c.published+1, 10))
 	}
 	if waiter != nil {
 		msg.Ref = c.nextRefLocked("r")

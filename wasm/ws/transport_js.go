@@ -63,6 +63,9 @@ type jsConn struct {
 	inbox  js.Value
 	outbox js.Value
 	outCap int
+	// send is handle.send, invoked rather than called by name: a call
+	// makes JavaScript decode the name and look it up each time.
+	send js.Value
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -261,6 +264,7 @@ func (c *jsConn) queue(q js.Value) {
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
+		c.send = h.Get("send")
 		c.outCap = c.outbox.Length()
 	}
 }
@@ -388,7 +392,7 @@ func (c *jsConn) Write(ctx context.Context, frame []byte) error {
 				c.outCap = c.outbox.Length()
 			}
 			js.CopyBytesToJS(c.outbox, frame)
-			open = c.handle.Call("send", len(frame)).Bool()
+			open = c.send.Invoke(len(frame)).Bool()
 		})
 		if err == nil && !open {
 			err = errNotOpen
