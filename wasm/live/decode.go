@@ -36,35 +36,19 @@ func (d *Delta) field(key, value []byte) bool {
 		d.Op = Op(s)
 		return ok
 	case "items":
-		list, ok := decodeList(value)
-		if !ok {
-			return false
-		}
-		d.Items = nil
-		if list != nil {
-			d.Items = make([]Item, len(list))
-		}
-		for i, v := range list {
-			if d.Items[i], ok = v.(map[string]any); !ok {
-				return false
-			}
-		}
-		return true
+		var ok bool
+		d.Items, ok = decodeList(value, func(v any) (Item, bool) {
+			m, ok := v.(map[string]any)
+			return m, ok
+		})
+		return ok
 	case "keys":
-		list, ok := decodeList(value)
-		if !ok {
-			return false
-		}
-		d.Keys = nil
-		if list != nil {
-			d.Keys = make([]string, len(list))
-		}
-		for i, v := range list {
-			if d.Keys[i], ok = v.(string); !ok {
-				return false
-			}
-		}
-		return true
+		var ok bool
+		d.Keys, ok = decodeList(value, func(v any) (string, bool) {
+			s, ok := v.(string)
+			return s, ok
+		})
+		return ok
 	}
 	// Any other key is ignored, unless encoding/json would take it for a
 	// field: it matches names whatever their case.
@@ -76,12 +60,22 @@ func (d *Delta) field(key, value []byte) bool {
 	return true
 }
 
-// decodeList decodes a JSON array, or null as a nil list.
-func decodeList(value []byte) ([]any, bool) {
+// decodeList decodes a JSON array whose elements elem converts, or null
+// as a nil list, as encoding/json decodes them into a []T.
+func decodeList[T any](value []byte, elem func(any) (T, bool)) ([]T, bool) {
 	v, ok := protocol.DecodeValue(value)
 	if !ok || v == nil {
 		return nil, ok
 	}
 	list, ok := v.([]any)
-	return list, ok
+	if !ok {
+		return nil, false
+	}
+	out := make([]T, len(list))
+	for i, e := range list {
+		if out[i], ok = elem(e); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }

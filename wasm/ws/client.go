@@ -1160,7 +1160,7 @@ func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, no
 	}
 	numbered := msg.Type == protocol.TypePublish && msg.ID == ""
 	if numbered {
-		var id [64]byte // one string made, not three
+		var id [64]byte // one string made, not a number's and a concatenation's
 		msg.ID = string(strconv.AppendUint(append(append(id[:0], c.publisher...), ':'), c.published+1, 10))
 	}
 	if waiter != nil {
