@@ -224,9 +224,7 @@ func (p *parser) plainString() (start, end int, ok bool) {
 	}
 	i++
 	start = i
-	for i < len(b) && plain[b[i]] {
-		i++
-	}
+	i = plainRun(b, i)
 	if i < len(b) && b[i] == '"' { // the usual: ASCII only
 		p.i = i + 1
 		return start, i, true
@@ -262,15 +260,16 @@ func (p *parser) str() bool {
 		return false
 	}
 	i++
-	for i < len(b) {
-		c := b[i]
-		switch {
-		case c == '"':
+	for {
+		i = stringRun(b, i)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '"':
 			p.i = i + 1
 			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
+		case '\\':
 			i++
 			if i >= len(b) {
 				return false
@@ -291,11 +290,10 @@ func (p *parser) str() bool {
 			default:
 				return false
 			}
-		default:
-			i++
+		default: // a control character
+			return false
 		}
 	}
-	return false
 }
 
 func isHex(c byte) bool {

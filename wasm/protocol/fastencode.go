@@ -46,8 +46,17 @@ func encodeFast(e Envelope) ([]byte, bool) {
 
 // needsEscape reports bytes encoding/json would escape in raw data.
 func needsEscape(b []byte) bool {
-	for i, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		for ; i+8 <= len(b); i += 8 {
+			x := word(b, i)
+			if (has(x, '<')|has(x, '>')|has(x, '&')|has(x, 0xE2))&msb != 0 {
+				break
+			}
+		}
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
 		case c == '<' || c == '>' || c == '&':
 			return true
 		case c == 0xE2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9):
@@ -68,8 +77,8 @@ func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
+			if safe[c] {
+				i = safeRun(s, i+1)
 				continue
 			}
 			b = append(b, s[start:i]...)

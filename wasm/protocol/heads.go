@@ -59,10 +59,7 @@ func scanHead(line string) (Head, bool) {
 		return Head{}, false
 	}
 	rest := line[len(headStart):]
-	i := 0
-	for i < len(rest) && plain[rest[i]] {
-		i++
-	}
+	i := plainRun(rest, 0)
 	if i == 0 || i >= len(rest) || rest[i] != '"' {
 		return Head{}, false // empty, escaped, not ASCII, or cut
 	}

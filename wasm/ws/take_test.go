@@ -90,6 +90,12 @@ func (c *offeringConn) offerOwn(frame string) int {
 func newOffering(t testing.TB) (*Client, *offeringConn) {
 	t.Helper()
 	conn := &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}
+	return connectedOn(t, conn), conn
+}
+
+// connectedOn returns a client connected through conn.
+func connectedOn(t testing.TB, conn Conn) *Client {
+	t.Helper()
 	c, err := New(Config{URL: "ws://127.0.0.1:1/ws", Dialer: func(context.Context, string, DialOptions) (Conn, error) {
 		return conn, nil
 	}})
@@ -99,7 +105,7 @@ func newOffering(t testing.TB) (*Client, *offeringConn) {
 	t.Cleanup(c.Close)
 	c.Connect()
 	waitUntil(t, "connected", func() bool { return c.Status() == StatusConnected })
-	return c, conn
+	return c
 }
 
 func waitUntil(t testing.TB, what string, ok func() bool) {

@@ -1,0 +1,86 @@
+package ws
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
+)
+
+// bufferedOffering is an offeringConn whose writes never wait, as the
+// browser's: a publish is written on the caller's goroutine. It keeps
+// only the last frame written, and counts the publishes.
+type bufferedOffering struct {
+	*offeringConn
+	last   []byte
+	writes int
+}
+
+func (c *bufferedOffering) WritesWithoutWaiting() {}
+
+func (c *bufferedOffering) Write(_ context.Context, frame []byte) error {
+	c.last = append(c.last[:0], frame...)
+	if bytes.HasPrefix(frame, []byte(`{"type":"publish"`)) {
+		c.writes++
+	}
+	return nil
+}
+
+// BenchmarkEchoTurn is Go's part of one go-app echo (components/demo's
+// benchEcho): a frame taken from the export, its message decoded by an
+// inline subscriber, which publishes it back; the write is a copy.
+func BenchmarkEchoTurn(b *testing.B) {
+	protocol.UseFlatData() // as the go-app components do
+	type message struct {
+		Seq  int    `json:"seq"`
+		Text string `json:"text"`
+	}
+	conn := &bufferedOffering{offeringConn: &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}}
+	c := connectedOn(b, conn)
+
+	const channel = "bench:echo"
+	text := strings.Repeat("x", 80)
+	echoed := 0
+	if _, err := c.SubscribeInline(channel, func(e protocol.Envelope) {
+		m, err := protocol.DecodeData[message](e)
+		if err != nil || m.Text != text {
+			b.Fatalf("decoded %+v, %v", m, err)
+		}
+		m.Seq++
+		if err := c.Publish(channel, m); err != nil {
+			b.Fatal(err)
+		}
+		echoed++
+	}); err != nil {
+		b.Fatal(err)
+	}
+	// Until the events of connecting and subscribing are delivered, the
+	// client takes no frame.
+	waitUntil(b, "events delivered", c.events.Idle)
+	// The frames, as the server writes them, differ in their numbers.
+	head := `{"type":"message","channel":"` + channel + `","id":"`
+	body := `","timestamp":1764240000000,"data":{"seq":`
+	tail := `,"text":"` + text + `"}}`
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// The export's copy into its buffer.
+		buf = append(strconv.AppendInt(append(buf[:0], head...), int64(i+1), 10), body...)
+		buf = append(strconv.AppendInt(buf, int64(i), 10), tail...)
+		if conn.take(buf, fromResumedExport) != 0 {
+			b.Fatal("not taken")
+		}
+	}
+	b.StopTimer()
+	if echoed != b.N || conn.writes != b.N {
+		b.Fatalf("%d echoed, %d written; want %d", echoed, conn.writes, b.N)
+	}
+	if want := fmt.Sprintf(`"seq":%d,`, b.N); !strings.Contains(string(conn.last), want) {
+		b.Fatalf("last frame written %s, want %s in it", conn.last, want)
+	}
+}
