@@ -253,6 +253,17 @@ func Encode(e Envelope) ([]byte, error) {
 	return b, nil
 }
 
+// EncodeMarshaled is Encode for an envelope whose Data, if any, came
+// from EncodeData or json.Marshal (valid, compact, escaped as Encode
+// escapes): Data is not checked again. A publish of a Go value is
+// encoded twice as fast this way under wasm.
+func EncodeMarshaled(e Envelope) ([]byte, error) {
+	if e.Type == "" {
+		return nil, fmt.Errorf("%w: missing type", ErrMalformed)
+	}
+	return encodeEnvelope(e), nil
+}
+
 // MaxChannelLen bounds a channel name.
 const MaxChannelLen = 200
 

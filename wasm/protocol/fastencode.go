@@ -11,13 +11,21 @@ import (
 // U+2029), and the caller falls back on encoding/json, which validates,
 // compacts and escapes it.
 func encodeFast(e Envelope) ([]byte, bool) {
-	if len(e.Data) > 0 {
-		p := parser{b: e.Data}
-		p.space()
-		if !p.value(0) || p.spaced || p.i != len(e.Data) || needsEscape(e.Data) {
-			return nil, false
-		}
+	if len(e.Data) > 0 && !validData(e.Data) {
+		return nil, false
 	}
+	return encodeEnvelope(e), true
+}
+
+// validData reports whether data is what encodeFast writes as it is.
+func validData(data []byte) bool {
+	p := parser{b: data}
+	p.space()
+	return p.value(0) && !p.spaced && p.i == len(data) && !needsEscape(data)
+}
+
+// encodeEnvelope writes e, its data as it is.
+func encodeEnvelope(e Envelope) []byte {
 	b := make([]byte, 0, 64+len(e.Type)+len(e.Channel)+len(e.Data)+len(e.ID)+len(e.Ref))
 	b = append(b, `{"type":`...)
 	b = AppendString(b, e.Type)
@@ -41,7 +49,7 @@ func encodeFast(e Envelope) ([]byte, bool) {
 		b = append(b, `,"data":`...)
 		b = append(b, e.Data...)
 	}
-	return append(b, '}'), true
+	return append(b, '}')
 }
 
 // needsEscape reports bytes encoding/json would escape in raw data.

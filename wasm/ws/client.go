@@ -1012,7 +1012,14 @@ func (c *Client) wroteLocked(gen int, o *outgoing) {
 	// again on the next one, where it is queued first.
 	if len(c.pending) > 0 && c.pending[0] == o && (gen == c.gen || !retry) {
 		c.pending[0] = nil
-		c.pending = c.pending[1:]
+		if len(c.pending) == 1 {
+			// Its room kept: a message sent at once is queued and taken
+			// off again, and slicing would use up the array, so that
+			// append made a new one every few messages.
+			c.pending = c.pending[:0]
+		} else {
+			c.pending = c.pending[1:]
+		}
 		if retry {
 			c.inflight = append(c.inflight, o)
 		}
@@ -1084,7 +1091,7 @@ func (c *Client) writesAtOnceLocked() bool {
 // "<client>:<n>", with which the server tells a publish sent again (after
 // a write cut by a drop) from a new one.
 func (c *Client) Send(msg protocol.Envelope) error {
-	_, err := c.submit(msg, nil, false)
+	_, err := c.submit(msg, sending{})
 	return err
 }
 
@@ -1095,7 +1102,7 @@ func (c *Client) Send(msg protocol.Envelope) error {
 // changed nothing, and Send reports why. The browser module calls it from
 // a wasm export, which runs no other goroutine after it returns.
 func (c *Client) SendNow(msg protocol.Envelope) bool {
-	_, err := c.submit(msg, nil, true)
+	_, err := c.submit(msg, sending{now: true})
 	return err == nil
 }
 
@@ -1139,10 +1146,23 @@ func (c *Client) NumberNow(socket, maxBytes int) uint64 {
 // errNotNow is SendNow's "use Send".
 var errNotNow = errors.New("ws: not sent at once")
 
+// sending is how submit sends a message.
+type sending struct {
+	// waiter makes the message a Request: it gets a ref and waits for
+	// its answer there.
+	waiter chan protocol.Envelope
+	// now is SendNow's: send only if it finishes on the caller's
+	// goroutine.
+	now bool
+	// marshaled says the message's data came from protocol.EncodeData,
+	// and is not checked again (see protocol.EncodeMarshaled).
+	marshaled bool
+}
+
 // submit numbers, encodes and queues msg, as one step: publishes go out
-// in the order of their numbers. With a waiter, msg is a Request: it gets
-// a ref and waits for its answer there.
-func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, now bool) (*outgoing, error) {
+// in the order of their numbers.
+func (c *Client) submit(msg protocol.Envelope, how sending) (*outgoing, error) {
+	waiter := how.waiter
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -1150,7 +1170,7 @@ func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, no
 	}
 	// SendNow's write must wake no goroutine: not the writer, and not the
 	// listeners of a queue they saw (wroteLocked).
-	if now && (c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0) {
+	if how.now && (c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0) {
 		return nil, errNotNow
 	}
 	if c.status != StatusConnected {
@@ -1166,7 +1186,11 @@ func (c *Client) submit(msg protocol.Envelope, waiter chan protocol.Envelope, no
 	if waiter != nil {
 		msg.Ref = c.nextRefLocked("r")
 	}
-	b, err := protocol.Encode(msg)
+	encode := protocol.Encode
+	if how.marshaled {
+		encode = protocol.EncodeMarshaled
+	}
+	b, err := encode(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -1193,11 +1217,12 @@ func (c *Client) Publish(channel string, data any) error {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return err
 	}
-	raw, err := marshalData(data)
+	raw, marshaled, err := marshalData(data)
 	if err != nil {
 		return err
 	}
-	return c.Send(protocol.Envelope{Type: protocol.TypePublish, Channel: channel, Data: raw})
+	_, err = c.submit(protocol.Envelope{Type: protocol.TypePublish, Channel: channel, Data: raw}, sending{marshaled: marshaled})
+	return err
 }
 
 // Request sends msg with a fresh ref and waits for the server's ack or
@@ -1212,7 +1237,7 @@ func (c *Client) Publish(channel string, data any) error {
 // already on its way.
 func (c *Client) Request(ctx context.Context, msg protocol.Envelope) (protocol.Envelope, error) {
 	ch := make(chan protocol.Envelope, 1)
-	o, err := c.submit(msg, ch, false)
+	o, err := c.submit(msg, sending{waiter: ch})
 	if err != nil {
 		return protocol.Envelope{}, err
 	}

@@ -17,20 +17,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// marshalData turns data into JSON; json.RawMessage and []byte holding JSON
-// pass through.
-func marshalData(data any) (json.RawMessage, error) {
-	switch v := data.(type) {
-	case json.RawMessage:
+// marshalData turns data into JSON, and reports whether it encoded it
+// (protocol.EncodeData's JSON needs no check); a json.RawMessage passes
+// through once valid.
+func marshalData(data any) (raw json.RawMessage, marshaled bool, err error) {
+	if v, ok := data.(json.RawMessage); ok {
 		if !json.Valid(v) {
-			return nil, fmt.Errorf("ws: data is not valid JSON")
+			return nil, false, fmt.Errorf("ws: data is not valid JSON")
 		}
-		return v, nil
-	default:
-		b, err := protocol.EncodeData(data)
-		if err != nil {
-			return nil, fmt.Errorf("ws: failed to encode data: %w", err)
-		}
-		return b, nil
+		return v, false, nil
 	}
+	b, err := protocol.EncodeData(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("ws: failed to encode data: %w", err)
+	}
+	return b, true, nil
 }

@@ -3,6 +3,7 @@ package ws
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -82,5 +83,44 @@ func BenchmarkEchoTurn(b *testing.B) {
 	}
 	if want := fmt.Sprintf(`"seq":%d,`, b.N); !strings.Contains(string(conn.last), want) {
 		b.Fatalf("last frame written %s, want %s in it", conn.last, want)
+	}
+}
+
+// A publish of a Go value skips the check of its data (it is EncodeData's
+// JSON), and is written exactly as Encode writes it checked; raw JSON is
+// still checked, and compacted.
+func TestPublishWritesWhatEncodeWrites(t *testing.T) {
+	protocol.UseFlatData()
+	type flat struct {
+		Text string  `json:"text"`
+		N    float64 `json:"n"`
+	}
+	conn := &bufferedOffering{offeringConn: &offeringConn{in: make(chan []byte, 10), done: make(chan struct{})}}
+	c := connectedOn(t, conn)
+	for _, data := range []any{
+		flat{Text: "a \"quote\" <b>&</b> \u2028 é \x01 \xff", N: 1e-7},
+		map[string]any{"z": []int{1, 2}, "a": "<x>"}, // encoding/json's way
+		json.RawMessage(` { "a" : [ 1 , "<" ] } `),
+	} {
+		if err := c.Publish("demo:a", data); err != nil {
+			t.Fatal(err)
+		}
+		want := protocol.Envelope{Type: protocol.TypePublish, Channel: "demo:a", ID: c.Publisher() + ":" + strconv.Itoa(conn.writes)}
+		var err error
+		if raw, ok := data.(json.RawMessage); ok {
+			want.Data = raw
+		} else if want.Data, err = json.Marshal(data); err != nil {
+			t.Fatal(err)
+		}
+		b, err := protocol.Encode(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(conn.last, b) {
+			t.Errorf("published %T as\n%s\nwant\n%s", data, conn.last, b)
+		}
+	}
+	if err := c.Publish("demo:a", json.RawMessage(`{"a":`)); err == nil {
+		t.Error("published JSON that is cut short")
 	}
 }
