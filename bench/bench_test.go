@@ -17,6 +17,9 @@ type config struct {
 	echoN  int // round trips
 	burstM int // messages
 	rounds int // echo and burst run in rounds, the clients in turn
+	// warmUp rounds of each run first, not counted: V8 runs wasm in its
+	// baseline compiler until a function has run a while.
+	warmUp int
 
 	liveRows int           // rows of the live feed
 	liveRate int           // deltas a second
@@ -36,7 +39,7 @@ var (
 	// smoke runs in `go test ./...`: every row, in seconds.
 	smoke = config{
 		mode:  "smoke",
-		echoN: 50, burstM: 500, rounds: 2,
+		echoN: 50, burstM: 500, rounds: 2, warmUp: 1,
 		liveRows: 20, liveRate: 200, liveFor: time.Second,
 		hubSubs: 20, hubMsgs: 50, hubWindow: 8, hubLatency: 10,
 		idleConns: 200,
@@ -45,7 +48,7 @@ var (
 	// full is `make bench`: the counts of issue 7.
 	full = config{
 		mode:  "full",
-		echoN: 10_000, burstM: 100_000, rounds: 10,
+		echoN: 10_000, burstM: 100_000, rounds: 10, warmUp: 2,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
 		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,
@@ -62,6 +65,7 @@ const (
 	echoEnv   = "BENCH_ECHO"
 	burstEnv  = "BENCH_BURST"
 	roundsEnv = "BENCH_ROUNDS"
+	warmUpEnv = "BENCH_WARMUP" // rounds, 0 for none
 	// profileEnv names a directory for a CPU profile of each client's
 	// echo, burst and live feed (DevTools' .cpuprofile, for a look at
 	// where the time goes; summarised by `node
@@ -91,11 +95,15 @@ func TestBench(t *testing.T) {
 	default:
 		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
 	}
-	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds} {
+	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds, warmUpEnv: &cfg.warmUp} {
 		if v := os.Getenv(env); v != "" {
+			least := 2
+			if env == warmUpEnv {
+				least = 0
+			}
 			i, err := strconv.Atoi(v)
-			if err != nil || i < 2 {
-				t.Fatalf("%s=%q: want a count of at least 2", env, v)
+			if err != nil || i < least {
+				t.Fatalf("%s=%q: want a count of at least %d", env, v, least)
 			}
 			*n = i
 		}

@@ -86,13 +86,14 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 		rep.isolated = tabs[i].open(browserCtx, base+c.path) && rep.isolated
 		defer tabs[i].close()
 	}
-	for round := range cfg.rounds {
+	// Rounds before 0 warm up: they are reported apart.
+	for round := -cfg.warmUp; round < cfg.rounds; round++ {
 		for _, b := range tabs {
 			b.front()
-			b.profiled("echo", round, func() { b.echo(cfg.echoN / cfg.rounds) })
+			b.profiled("echo", round, func() { b.echo(round, cfg.echoN/cfg.rounds) })
 		}
 	}
-	for round := range cfg.rounds {
+	for round := -cfg.warmUp; round < cfg.rounds; round++ {
 		for _, b := range tabs {
 			b.front()
 			b.profiled("burst", round, func() { b.burst(round, cfg.burstM/cfg.rounds) })
@@ -241,11 +242,11 @@ func (b *benchTab) front() {
 }
 
 // profiled runs f, under DevTools' CPU profiler when BENCH_PROFILE names
-// a directory and this is the first round: the profile goes to
+// a directory and this is the first counted round: the profile goes to
 // <dir>/<client>-<what>.cpuprofile.
 func (b *benchTab) profiled(what string, round int, f func()) {
 	dir := os.Getenv(profileEnv)
-	if dir == "" || round > 0 {
+	if dir == "" || round != 0 {
 		f()
 		return
 	}
@@ -290,16 +291,20 @@ func (b *benchTab) load(url string) float64 {
 }
 
 // echo makes n round trips and keeps their times.
-func (b *benchTab) echo(n int) {
+func (b *benchTab) echo(round, n int) {
 	channel := "echo:bench-" + b.client.id
 	var res struct{ RTT []float64 }
 	evalResult(b.t, b.ctx, fmt.Sprintf(`realtimeBench.echo(%q, %d)`, channel, n), &res)
 	if len(res.RTT) != n {
 		b.t.Fatalf("%s: %d round trips, want %d", b.client.name, len(res.RTT), n)
 	}
+	p50 := percentile(slices.Sorted(slices.Values(res.RTT)), 50)
+	if round < 0 {
+		b.figs.warmEcho = append(b.figs.warmEcho, p50)
+		return
+	}
 	b.rtt = append(b.rtt, res.RTT...)
-	rtt := slices.Sorted(slices.Values(res.RTT))
-	b.figs.echoRounds = append(b.figs.echoRounds, percentile(rtt, 50))
+	b.figs.echoRounds = append(b.figs.echoRounds, p50)
 }
 
 func (b *benchTab) echoFigures() echoFigures {
@@ -315,7 +320,7 @@ func (b *benchTab) echoFigures() echoFigures {
 // burst publishes m messages from the server at once and counts how long
 // the page's subscriber took from the first to the last.
 func (b *benchTab) burst(round, m int) {
-	channel := fmt.Sprintf("bench:burst-%s-%d", b.client.id, round)
+	channel := fmt.Sprintf("bench:burst-%s-%d", b.client.id, round+b.cfg.warmUp)
 	webtest.Eval[bool](b.t, b.ctx, fmt.Sprintf(`window.benchBurst = realtimeBench.burst(%q, %d), true`, channel, m))
 	waitSubscribers(b.t, b.srv, channel, 1)
 	for i := range m {
@@ -329,9 +334,14 @@ func (b *benchTab) burst(round, m int) {
 	}
 	evalResult(b.t, b.ctx, `window.benchBurst`, &res)
 	waitSubscribers(b.t, b.srv, channel, 0)
+	rate := float64(res.Count-1) / res.MS * 1000
+	if round < 0 {
+		b.figs.warmBurst = append(b.figs.warmBurst, rate)
+		return
+	}
 	b.burstCount += res.Count - 1
 	b.burstMS += res.MS
-	b.figs.burstRounds = append(b.figs.burstRounds, float64(res.Count-1)/res.MS*1000)
+	b.figs.burstRounds = append(b.figs.burstRounds, rate)
 }
 
 // liveStats are the page's counts of its live feed.
