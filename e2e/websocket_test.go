@@ -72,6 +72,11 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	if ms := evalJS[float64](t, ctx, `window.drawnAfter`); ms > 50 {
 		t.Errorf("the server's message drawn %.0f ms after Go took it: it waited for Go's next event", ms)
 	}
+	// Go's runtime asked for a timeout on each event, and most of them
+	// set no browser timer (realtimeCoalesceGoTimers).
+	if s := evalJS[map[string]float64](t, ctx, `realtimeCoalesceGoTimers.stats ?? {}`); s["scheduled"] < 2 || s["armed"] >= s["scheduled"] {
+		t.Errorf("Go's timeouts: %v; want more asked for (scheduled) than browser timers set (armed)", s)
+	}
 
 	srv.stop()
 	waitFor(t, ctx, "the page to notice the server is gone", statusIs("reconnecting"))

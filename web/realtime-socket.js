@@ -14,6 +14,9 @@
 // as demo.Handler does. It is a plain script (no eval, no Function), so a
 // Content-Security-Policy that allows same-origin scripts allows it. Go
 // falls back to one call per message where it is missing.
+//
+// It also makes the Go programs of the page keep one browser timer
+// rather than set a new one on every event (realtimeCoalesceGoTimers).
 
 // realtimeSocketQueue listens to ws's messages and close, and returns a
 // handle {inbox, outbox, send(n), grow(n)}. Text crosses between Go and
@@ -188,3 +191,104 @@ function resumingReceive(go, name) {
     return true;
   };
 }
+
+// realtimeCoalesceGoTimers makes go, a wasm_exec.js Go object not yet
+// instantiated, keep one browser timer for Go's runtime instead of a new
+// one per event. Go's js/wasm runtime asks the page for at most one
+// timeout at a time (for its next timer), and on every event it handles
+// (a js.Func call, a resume) it clears that timeout and asks for a new
+// one, most often for the same moment: a clearTimeout and a setTimeout
+// each time, 40% of the resume after a go-app echo in a profile. Here
+// Go's timeouts are bookkeeping: the browser's timer is set again only
+// when Go's next timeout is due before it, and when it fires before Go's
+// (which moved later) it is set for the rest. Go is resumed as
+// wasm_exec.js resumes it. It reports whether it could: false when the
+// imports are not the two it knows, or go has them already.
+globalThis.realtimeCoalesceGoTimers = function realtimeCoalesceGoTimers(go) {
+  const imports = go?.importObject?.gojs;
+  const scheduleName = "runtime.scheduleTimeoutEvent";
+  const clearName = "runtime.clearTimeoutEvent";
+  if (typeof imports?.[scheduleName] !== "function" || typeof imports?.[clearName] !== "function" || imports[scheduleName].coalesced) {
+    return false;
+  }
+  const stats = (realtimeCoalesceGoTimers.stats ??= { scheduled: 0, armed: 0, resumed: 0 }); // for tests
+  let nextID = 1;
+  let live = 0; // Go's timeout, 0 when it has none
+  let due = 0; // when live is due, in performance.now() ms
+  let timer = 0; // the browser's
+  let timerAt = Infinity;
+  const arm = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(fire, ms);
+    timerAt = performance.now() + ms;
+    stats.armed++;
+  };
+  const fire = () => {
+    timer = 0;
+    timerAt = Infinity;
+    if (live === 0 || go.exited) {
+      return;
+    }
+    const left = due - performance.now();
+    if (left >= 1) {
+      arm(left);
+      return;
+    }
+    const id = live;
+    stats.resumed++;
+    go._resume();
+    while (live === id && !go.exited) {
+      // As wasm_exec.js does: https://github.com/golang/go/issues/28975
+      console.warn("scheduleTimeoutEvent: missed timeout event");
+      go._resume();
+    }
+  };
+  // func scheduleTimeoutEvent(delay int64) int32: delay in ms.
+  const schedule = (sp) => {
+    sp >>>= 0;
+    const ms = go.mem.getUint32(sp + 8, true) + go.mem.getInt32(sp + 12, true) * 4294967296;
+    live = nextID++;
+    due = performance.now() + ms;
+    stats.scheduled++;
+    if (due < timerAt) {
+      arm(ms);
+    }
+    go.mem.setInt32(sp + 16, live, true);
+  };
+  schedule.coalesced = true;
+  imports[scheduleName] = schedule;
+  // func clearTimeoutEvent(id int32)
+  imports[clearName] = (sp) => {
+    sp >>>= 0;
+    if (go.mem.getInt32(sp + 8, true) === live) {
+      live = 0;
+    }
+  };
+  return true;
+};
+
+// Every Go object made once this file has run coalesces its timers: a
+// go-app page loads this file before wasm_exec.js (go-app's own scripts
+// are deferred), and realtime.js before it makes its Go object.
+(() => {
+  const coalescing = (Go) =>
+    class extends Go {
+      constructor(...args) {
+        super(...args);
+        globalThis.realtimeCoalesceGoTimers(this);
+      }
+    };
+  if (typeof globalThis.Go === "function") {
+    globalThis.Go = coalescing(globalThis.Go);
+    return;
+  }
+  let Go;
+  Object.defineProperty(globalThis, "Go", {
+    configurable: true,
+    enumerable: true,
+    get: () => Go,
+    set: (v) => {
+      Go = typeof v === "function" ? coalescing(v) : v;
+    },
+  });
+})();
