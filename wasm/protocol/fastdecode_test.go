@@ -122,6 +122,18 @@ var fastCases = []string{
 	`{"type":"subscribe","channel":"a:é\"b"}`,
 	`{"type":"unsubscribe","id":"aé"}`,
 	"\t{\"type\":\"ack\"}\r ",
+	// Messages as Encode writes them (decodeMessage), and near misses.
+	`{"type":"message","channel":"bench:burst","id":"12345","timestamp":1764240000000,"data":{"i":12345}}`,
+	`{"type":"message","channel":"a:b","id":"x-1"}`,
+	`{"type":"message","channel":"a:b","id":"1","data":"é \u00e9 \n"} `,
+	`{"type":"message","channel":"a:b","id":"1","timestamp":1,"data":1,"id":"2"}`,
+	`{"type":"message","channel":"a:b","id":"1","data":1,"Data":2}`,
+	`{"type":"message","channel":"a\"b","id":"1","data":1}`,
+	`{"type":"message","channel":"a:b","id":"1","timestamp":1.5,"data":1}`,
+	`{"type":"message","channel":"a:b","id":"1","data":[1,}`,
+	`{"type":"message","channel":"a:b","id":"1","data":1}x`,
+	`{"type":"message","channel":"a:b","id":1,"data":1}`,
+	`{"type":"message","channel":"a:b","id":"1","ref":"r","data":1}`,
 }
 
 func TestFastDecodeAgreesWithEncodingJSON(t *testing.T) {
@@ -140,6 +152,15 @@ func TestFastDecodeAgreesWithEncodingJSON(t *testing.T) {
 	for _, c := range fastCases[:4] {
 		if _, ok := fastDecode([]byte(c), "", false); !ok {
 			t.Errorf("a common envelope fell back: %s", c)
+		}
+	}
+	// Messages as Encode writes them take decodeMessage.
+	for _, c := range []string{
+		`{"type":"message","channel":"bench:burst","id":"12345","timestamp":1764240000000,"data":{"i":12345}}`,
+		`{"type":"message","channel":"a:b","id":"x-1"}`,
+	} {
+		if !decodeMessage(&Envelope{}, []byte(c), c, true) {
+			t.Errorf("a message as Encode writes it missed decodeMessage: %s", c)
 		}
 	}
 	// So do timestamps at the ends of int64's range.
@@ -225,7 +246,7 @@ func burstFrame(n int) []byte {
 		if i > 0 {
 			b = append(b, '\n')
 		}
-		b = fmt.Appendf(b, `{"type":"message","channel":"bench:burst","data":{"i":%d},"id":"%d","timestamp":%d}`, 12345+i, 12345+i, 1764240000000+int64(i))
+		b = fmt.Appendf(b, `{"type":"message","channel":"bench:burst","id":"%d","timestamp":%d,"data":{"i":%d}}`, 12345+i, 1764240000000+int64(i), 12345+i)
 	}
 	return b
 }

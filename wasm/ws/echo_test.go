@@ -59,8 +59,7 @@ func BenchmarkEchoTurn(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	// Until the events of connecting and subscribing are delivered, the
-	// client takes no frame.
+	// As in BenchmarkTakeBurst.
 	waitUntil(b, "events delivered", c.events.Idle)
 	// The frames, as the server writes them, differ in their numbers.
 	head := `{"type":"message","channel":"` + channel + `","id":"`

@@ -500,6 +500,10 @@ func BenchmarkTakeBurst(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	// Until the events of connecting and subscribing are delivered, the
+	// client takes no frame (under wasm, where the test's goroutine runs
+	// alone, they may still wait).
+	waitUntil(b, "events delivered", c.events.Idle)
 	const perFrame = 100
 	id := 0
 	frame := func() string {
