@@ -80,7 +80,10 @@ type Client struct {
 	writing    *outgoing   // the frame being written on the current connection
 	inflight   []*outgoing // retried requests written on the current connection, awaiting their answer
 	subs       map[string][]*subscription
-	lastIDs    map[string]*uint64 // per subscribed channel, the id of the latest message seen
+	lastIDs    map[string]*lastID // per subscribed channel, the id of the latest message seen
+	// lastSeen is the entry of lastIDs newestLocked used last, tried
+	// before the map (a burst is one channel's); nil after a delete.
+	lastSeen   *lastID
 	waiters    map[string]chan protocol.Envelope
 	refs       int
 	publisher  string         // this client's part of its publishes' ids
@@ -133,7 +136,7 @@ func New(cfg Config) (*Client, error) {
 		status:    StatusDisconnected,
 		stopped:   true,
 		subs:      map[string][]*subscription{},
-		lastIDs:   map[string]*uint64{},
+		lastIDs:   map[string]*lastID{},
 		waiters:   map[string]chan protocol.Envelope{},
 		publisher: strconv.FormatUint(rand.Uint64(), 36),
 	}
@@ -738,7 +741,7 @@ func (c *Client) relayableLocked(run RelayRun, tracked bool) bool {
 		return false
 	}
 	p := c.lastIDs[run.Channel]
-	return !tracked || run.First != 0 && (p == nil || run.First > *p)
+	return !tracked || run.First != 0 && (p == nil || run.First > p.n)
 }
 
 // relayRun is relayFrame's account of a channel in a frame: its ids, when
@@ -856,6 +859,7 @@ func (c *Client) route(e protocol.Envelope) {
 		case lost:
 			// What comes next starts again: the kept messages, then live.
 			delete(c.lastIDs, e.Channel)
+			c.lastSeen = nil
 		case e.Type == protocol.TypeAck:
 			// A subscribe's ack says where the subscription starts.
 			c.seenLocked(e.Channel, e.ID)
@@ -892,7 +896,11 @@ func (c *Client) route(e protocol.Envelope) {
 // a repeat, as when a replay overlaps what came live. Echo channels, whose
 // ids count per connection, and ids that are not numbers are not tracked.
 func (c *Client) seenLocked(channel, id string) bool {
-	if id == "" || !c.tracksLocked(channel) {
+	if id == "" {
+		return true
+	}
+	// A channel with an entry in lastIDs is tracked (see newestLocked).
+	if l := c.lastSeen; (l == nil || l.channel != channel) && !c.tracksLocked(channel) {
 		return true
 	}
 	n, ok := protocol.ParseID(id)
@@ -909,24 +917,34 @@ func (c *Client) tracksLocked(channel string) bool {
 	return ok && protocol.ChannelKind(channel) != protocol.KindEcho
 }
 
+// lastID is the id of the latest message seen on a channel.
+type lastID struct {
+	channel string // its key in lastIDs
+	n       uint64
+}
+
 // newestLocked records n as the latest id of a tracked channel, and
 // reports whether it is newer than the one before.
 func (c *Client) newestLocked(channel string, n uint64) bool {
-	// channel may be a view of a frame (protocol.DecodeFrame), whose
-	// buffer may be reused (takeFrame): a map key keeps a copy of its
-	// own, and is never assigned again, as that would store the view
-	// (a map assignment replaces an equal string key).
-	last := c.lastIDs[channel]
-	switch {
-	case last == nil:
-		last = new(uint64) // not &n: n would move to the heap on every call
-		*last = n
-		c.lastIDs[strings.Clone(channel)] = last
-	case n <= *last:
-		return false
-	default:
-		*last = n
+	last := c.lastSeen
+	if last == nil || last.channel != channel {
+		if last = c.lastIDs[channel]; last == nil {
+			// channel may be a view of a frame (protocol.DecodeFrame),
+			// whose buffer may be reused (takeFrame): the key is a copy
+			// of its own, and is never assigned again, as that would
+			// store the view (a map assignment replaces an equal string
+			// key).
+			last = &lastID{channel: strings.Clone(channel), n: n}
+			c.lastIDs[last.channel] = last
+			c.lastSeen = last
+			return true
+		}
+		c.lastSeen = last
 	}
+	if n <= last.n {
+		return false
+	}
+	last.n = n
 	return true
 }
 
@@ -1042,8 +1060,8 @@ func (c *Client) controlFrame(e protocol.Envelope) *outgoing {
 // subscription starts after.
 func (c *Client) subscribeFrameLocked(channel string) *outgoing {
 	e := protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel, Ref: c.nextRefLocked("s")}
-	if last := c.lastIDs[channel]; last != nil && *last > 0 {
-		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(*last, 10)})
+	if last := c.lastIDs[channel]; last != nil && last.n > 0 {
+		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(last.n, 10)})
 	}
 	return c.controlFrame(e)
 }
@@ -1351,6 +1369,7 @@ func (c *Client) unsubscribeLocked(channel string) {
 	c.subsGen.Add(1)
 	delete(c.subs, channel)
 	delete(c.lastIDs, channel)
+	c.lastSeen = nil
 	if c.status == StatusConnected {
 		c.enqueueLocked(c.controlFrame(protocol.Envelope{Type: protocol.TypeUnsubscribe, Channel: channel}))
 	}

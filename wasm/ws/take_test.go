@@ -531,3 +531,30 @@ func BenchmarkTakeBurst(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
 }
+
+// The repeat check forgets a channel left: subscribed again, its ids
+// count from the server's new start, lower ones included, while another
+// channel's are still checked.
+func TestTakeFrameForgetsTheIDsOfAChannelLeft(t *testing.T) {
+	c, conn := newOffering(t)
+	var got []string
+	handler := func(e protocol.Envelope) { got = append(got, e.Channel+":"+e.ID) }
+	unsubscribe, err := c.SubscribeInline("demo:a", handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SubscribeInline("demo:b", handler); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "events delivered", c.events.Idle)
+	conn.offerResumed(lines(msgLine("demo:b", 7, "x"), msgLine("demo:a", 5, "x")))
+	unsubscribe()
+	if _, err := c.SubscribeInline("demo:a", handler); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "events delivered", c.events.Idle)
+	conn.offerResumed(lines(msgLine("demo:a", 3, "x"), msgLine("demo:b", 6, "x"), msgLine("demo:a", 4, "x"), msgLine("demo:a", 4, "x")))
+	if want := []string{"demo:b:7", "demo:a:5", "demo:a:3", "demo:a:4"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("delivered %q, want %q", got, want)
+	}
+}
