@@ -396,19 +396,30 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
 
 // EncodeData encodes v as json.Marshal does, without its reflection per
 // call when v is a flat struct or a pointer to one.
-func EncodeData(v any) ([]byte, error) {
+func EncodeData(v any) ([]byte, error) { return AppendData(nil, v) }
+
+// AppendData appends v to b as EncodeData encodes it. On an error b is
+// returned as it was.
+func AppendData(b []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
 	if rv.IsValid() && flatData != nil {
 		if p := flatData(rv.Type()); p != nil {
-			if b, ok := p.encode(make([]byte, 0, p.size(rv)), rv); ok {
-				return b, nil
+			if b == nil {
+				b = make([]byte, 0, p.size(rv))
+			}
+			if out, ok := p.encode(b, rv); ok {
+				return out, nil
 			}
 		}
 	}
-	return json.Marshal(v)
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
 }
 
 // decodeData is json.Unmarshal into a new T.

@@ -81,6 +81,9 @@ type Client struct {
 	inflight   []*outgoing // retried requests written on the current connection, awaiting their answer
 	subs       map[string][]*subscription
 	lastIDs    map[string]*lastID // per subscribed channel, the id of the latest message seen
+	// outFrame is publishAtOnce's buffer, empty between calls, kept up
+	// to maxOutFrame.
+	outFrame []byte
 	// lastSeen is the entry of lastIDs newestLocked used last, tried
 	// before the map (a burst is one channel's); nil after a delete.
 	lastSeen   *lastID
@@ -1235,12 +1238,57 @@ func (c *Client) Publish(channel string, data any) error {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return err
 	}
+	if _, raw := data.(json.RawMessage); !raw {
+		if done, err := c.publishAtOnce(channel, data); done {
+			return err
+		}
+	}
 	raw, marshaled, err := marshalData(data)
 	if err != nil {
 		return err
 	}
 	_, err = c.submit(protocol.Envelope{Type: protocol.TypePublish, Channel: channel, Data: raw}, sending{marshaled: marshaled})
 	return err
+}
+
+const maxOutFrame = 64 << 10
+
+// publishAtOnce is Publish when the frame can be written at once (see
+// SendNow): it writes the frame Encode would, in one buffer kept for the
+// next, without the envelope, the data's own copy, the id's string or a
+// queue entry, which were half of Go's allocations in an echo. It reports
+// false, having done nothing, when it cannot; Send's way then decides.
+func (c *Client) publishAtOnce(channel string, data any) (done bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0 {
+		return false, nil
+	}
+	b := append(c.outFrame[:0], `{"type":"publish","channel":`...)
+	b = protocol.AppendString(b, channel)
+	b = append(b, `,"id":`...)
+	b = protocol.AppendString(b, c.publisher)
+	b = strconv.AppendUint(append(b[:len(b)-1], ':'), c.published+1, 10)
+	b = append(b, `","data":`...)
+	b, err = protocol.AppendData(b, data)
+	if err != nil {
+		return true, fmt.Errorf("ws: failed to encode data: %w", err)
+	}
+	b = append(b, '}')
+	if cap(b) <= maxOutFrame {
+		c.outFrame = b[:0]
+	}
+	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
+		return true, fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, protocol.TypePublish, channel, len(b), limit)
+	}
+	c.published++
+	if err := c.conn.Write(context.Background(), b); err != nil {
+		// Queued, as a write at once that fails is: it goes again on
+		// the next connection.
+		c.pending = append(c.pending, &outgoing{frame: bytes.Clone(b)})
+		c.writeFailedLocked(c.gen, c.conn, err)
+	}
+	return true, nil
 }
 
 // Request sends msg with a fresh ref and waits for the server's ack or

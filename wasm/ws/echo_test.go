@@ -85,9 +85,8 @@ func BenchmarkEchoTurn(b *testing.B) {
 	}
 }
 
-// A publish of a Go value skips the check of its data (it is EncodeData's
-// JSON), and is written exactly as Encode writes it checked; raw JSON is
-// still checked, and compacted.
+// A publish of a Go value written at once (publishAtOnce) is exactly
+// what Encode writes, checked; raw JSON is still checked, and compacted.
 func TestPublishWritesWhatEncodeWrites(t *testing.T) {
 	protocol.UseFlatData()
 	type flat struct {
@@ -118,6 +117,9 @@ func TestPublishWritesWhatEncodeWrites(t *testing.T) {
 		if !bytes.Equal(conn.last, b) {
 			t.Errorf("published %T as\n%s\nwant\n%s", data, conn.last, b)
 		}
+	}
+	if cap(c.outFrame) == 0 {
+		t.Error("no publish was written at once (publishAtOnce)")
 	}
 	if err := c.Publish("demo:a", json.RawMessage(`{"a":`)); err == nil {
 		t.Error("published JSON that is cut short")

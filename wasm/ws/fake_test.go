@@ -1,6 +1,7 @@
 package ws_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -148,7 +149,7 @@ func (c *fakeConn) Write(ctx context.Context, b []byte) error {
 		<-c.done
 		return errors.New("fake: connection closed during the write")
 	}
-	c.out <- b
+	c.out <- bytes.Clone(b) // the caller may reuse b (see ws.BufferedConn)
 	return nil
 }
 

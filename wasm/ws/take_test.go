@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,7 +40,7 @@ func (c *offeringConn) Read(ctx context.Context) ([]byte, error) {
 func (c *offeringConn) Write(_ context.Context, frame []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.out = append(c.out, frame)
+	c.out = append(c.out, bytes.Clone(frame)) // the caller may reuse frame
 	return nil
 }
 

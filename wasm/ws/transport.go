@@ -20,9 +20,11 @@ type Conn interface {
 }
 
 // BufferedConn is a Conn whose Write only hands the frame to the
-// platform's buffer: it never waits and calls nothing back, so the Client
-// writes on the sender's goroutine, holding its lock, when nothing waits
-// before. The browser's WebSocket is one.
+// platform's buffer: it never waits, calls nothing back and keeps nothing
+// of frame once it returns, so the Client writes on the sender's
+// goroutine, holding its lock, when nothing waits before, from a buffer
+// it reuses. The browser's WebSocket is one (it copies the frame into
+// JavaScript).
 type BufferedConn interface {
 	Conn
 	WritesWithoutWaiting()
