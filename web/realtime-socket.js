@@ -283,12 +283,16 @@ globalThis.realtimeCoalesceGoTimers = function realtimeCoalesceGoTimers(go) {
     return;
   }
   let Go;
-  Object.defineProperty(globalThis, "Go", {
-    configurable: true,
-    enumerable: true,
-    get: () => Go,
-    set: (v) => {
-      Go = typeof v === "function" ? coalescing(v) : v;
-    },
-  });
+  try {
+    Object.defineProperty(globalThis, "Go", {
+      configurable: true,
+      enumerable: true,
+      get: () => Go,
+      set: (v) => {
+        Go = typeof v === "function" ? coalescing(v) : v;
+      },
+    });
+  } catch {
+    // A global Go that cannot be redefined: its objects keep their timers.
+  }
 })();
