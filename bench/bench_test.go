@@ -16,7 +16,10 @@ type config struct {
 
 	echoN  int // round trips
 	burstM int // messages
-	rounds int // echo and burst run in rounds, the clients in turn
+	rounds int // burst runs in rounds, the clients in turn
+	// echoRounds: echo's rounds, shorter than a burst's (a busy spell of
+	// the machine then falls on every client more evenly).
+	echoRounds int
 	// warmUp rounds of each run first, not counted: V8 runs wasm in its
 	// baseline compiler until a function has run a while.
 	warmUp int
@@ -39,7 +42,7 @@ var (
 	// smoke runs in `go test ./...`: every row, in seconds.
 	smoke = config{
 		mode:  "smoke",
-		echoN: 50, burstM: 500, rounds: 2, warmUp: 1,
+		echoN: 50, burstM: 500, rounds: 2, echoRounds: 2, warmUp: 1,
 		liveRows: 20, liveRate: 200, liveFor: time.Second,
 		hubSubs: 20, hubMsgs: 50, hubWindow: 8, hubLatency: 10,
 		idleConns: 200,
@@ -48,7 +51,7 @@ var (
 	// full is `make bench`: the counts of issue 7.
 	full = config{
 		mode:  "full",
-		echoN: 10_000, burstM: 100_000, rounds: 10, warmUp: 2,
+		echoN: 10_000, burstM: 100_000, rounds: 10, echoRounds: 50, warmUp: 2,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
 		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,
@@ -62,10 +65,11 @@ const (
 	reportEnv = "BENCH_REPORT" // where to write the report; default nowhere
 	// Counts of the mode to override, for a quicker look at the browser
 	// rows: BENCH_ECHO=2000 BENCH_BURST=20000 BENCH_ROUNDS=10 go test -run 'TestBench/browser' ./bench
-	echoEnv   = "BENCH_ECHO"
-	burstEnv  = "BENCH_BURST"
-	roundsEnv = "BENCH_ROUNDS"
-	warmUpEnv = "BENCH_WARMUP" // rounds, 0 for none
+	echoEnv       = "BENCH_ECHO"
+	burstEnv      = "BENCH_BURST"
+	roundsEnv     = "BENCH_ROUNDS" // echo's and burst's
+	echoRoundsEnv = "BENCH_ECHO_ROUNDS"
+	warmUpEnv     = "BENCH_WARMUP" // rounds, 0 for none
 	// profileEnv names a directory for a CPU profile of each client's
 	// echo, burst and live feed (DevTools' .cpuprofile, for a look at
 	// where the time goes; summarised by `node
@@ -95,7 +99,10 @@ func TestBench(t *testing.T) {
 	default:
 		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
 	}
-	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds, warmUpEnv: &cfg.warmUp} {
+	if v := os.Getenv(roundsEnv); v != "" && os.Getenv(echoRoundsEnv) == "" {
+		os.Setenv(echoRoundsEnv, v)
+	}
+	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds, echoRoundsEnv: &cfg.echoRounds, warmUpEnv: &cfg.warmUp} {
 		if v := os.Getenv(env); v != "" {
 			least := 2
 			if env == warmUpEnv {

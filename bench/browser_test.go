@@ -86,11 +86,16 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 		rep.isolated = tabs[i].open(browserCtx, base+c.path) && rep.isolated
 		defer tabs[i].close()
 	}
-	// Rounds before 0 warm up: they are reported apart.
-	for round := -cfg.warmUp; round < cfg.rounds; round++ {
+	// Rounds before 0 warm up, each as long as a burst's: they are
+	// reported apart.
+	for round := -cfg.warmUp; round < cfg.echoRounds; round++ {
+		n := cfg.echoN / cfg.echoRounds
+		if round < 0 {
+			n = cfg.echoN / cfg.rounds
+		}
 		for _, b := range tabs {
 			b.front()
-			b.profiled("echo", round, func() { b.echo(round, cfg.echoN/cfg.rounds) })
+			b.profiled("echo", round, func() { b.echo(round, n) })
 		}
 	}
 	for round := -cfg.warmUp; round < cfg.rounds; round++ {

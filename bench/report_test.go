@@ -134,7 +134,7 @@ func (r *report) markdown() string {
 	if r.chromium == "" {
 		w("Not run: %s.\n\n", r.browserSkip)
 	} else {
-		w("%s, headless, a tab per client against one in-process server on 127.0.0.1; echo and burst run in %d rounds, the clients in turn, so that a busy spell of the shared machine falls on all of them. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.cfg.rounds, r.networkEvents)
+		w("%s, headless, a tab per client against one in-process server on 127.0.0.1; echo runs in %d rounds and burst in %d, the clients in turn, so that a busy spell of the shared machine falls on all of them. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.cfg.echoRounds, r.cfg.rounds, r.networkEvents)
 		if r.isolated {
 			w("Pages are cross-origin isolated (COOP and COEP), so `performance.now()` has 5 µs steps. ")
 		} else {
@@ -210,7 +210,7 @@ func (r *report) warmUp() string {
 	if r.cfg.warmUp == 0 || len(r.clients) < 2 {
 		return ""
 	}
-	return fmt.Sprintf("- Warm-up: echo and burst first ran %d round(s) each, not counted above. V8 runs wasm as its baseline compiler (Liftoff) writes it until a function has run a while, and only then compiles it with its optimizing one (TurboFan): under node, Go's part of an echo (`BenchmarkEchoTurn` in wasm/ws) averaged 16-36 µs over its first 3,000 runs, 6.5-12.5 µs over 20,000, and 5-8 µs over 3,000 with TurboFan from the start. JavaScript's compilers catch up sooner. The warm-up rounds against plain JS in the same round, as above:", r.cfg.warmUp) +
+	return fmt.Sprintf("- Warm-up: echo and burst first ran %d round(s) each, as long as a burst's, not counted above. V8 runs wasm as its baseline compiler (Liftoff) writes it until a function has run a while, and only then compiles it with its optimizing one (TurboFan): under node, Go's part of an echo (`BenchmarkEchoTurn` in wasm/ws) averaged 16-36 µs over its first 3,000 runs, 6.5-12.5 µs over 20,000, and 5-8 µs over 3,000 with TurboFan from the start. JavaScript's compilers catch up sooner. The warm-up rounds against plain JS in the same round, as above:", r.cfg.warmUp) +
 		r.ratiosByRound(func(c clientFigures) []float64 { return c.warmEcho }, func(c clientFigures) []float64 { return c.warmBurst })
 }
 
