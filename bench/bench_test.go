@@ -99,9 +99,6 @@ func TestBench(t *testing.T) {
 	default:
 		t.Fatalf("%s=%q: want full or smoke", modeEnv, os.Getenv(modeEnv))
 	}
-	if v := os.Getenv(roundsEnv); v != "" && os.Getenv(echoRoundsEnv) == "" {
-		os.Setenv(echoRoundsEnv, v)
-	}
 	for env, n := range map[string]*int{echoEnv: &cfg.echoN, burstEnv: &cfg.burstM, roundsEnv: &cfg.rounds, echoRoundsEnv: &cfg.echoRounds, warmUpEnv: &cfg.warmUp} {
 		if v := os.Getenv(env); v != "" {
 			least := 2
@@ -114,6 +111,9 @@ func TestBench(t *testing.T) {
 			}
 			*n = i
 		}
+	}
+	if os.Getenv(roundsEnv) != "" && os.Getenv(echoRoundsEnv) == "" {
+		cfg.echoRounds = cfg.rounds // BENCH_ROUNDS sets both
 	}
 	rep := &report{cfg: cfg, started: time.Now(), loadBefore: loadAverage()}
 

@@ -1098,6 +1098,14 @@ func (c *Client) enqueueLocked(o *outgoing) {
 	}
 }
 
+// sendsNowLocked reports whether a message sent now finishes on the
+// caller's goroutine and wakes no other (see SendNow): the client is
+// connected, the frame would be written at once, and no listener saw a
+// queue that it would drain (wroteLocked).
+func (c *Client) sendsNowLocked() bool {
+	return !c.closed && c.status == StatusConnected && c.writesAtOnceLocked() && c.shownQueue == 0
+}
+
 // writesAtOnceLocked reports whether a frame queued now would be written
 // on the caller's goroutine: the transport never blocks and nothing is
 // queued or being written before it.
@@ -1153,8 +1161,7 @@ func (c *Client) NumberNow(socket, maxBytes int) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ok := c.conn.(socketConn)
-	if c.closed || c.status != StatusConnected || !ok || s.socketID() != socket ||
-		!c.writesAtOnceLocked() || c.shownQueue > 0 {
+	if !ok || s.socketID() != socket || !c.sendsNowLocked() {
 		return 0
 	}
 	if limit := c.cfg.MaxMessageSize; limit >= 0 && maxBytes > limit {
@@ -1189,9 +1196,7 @@ func (c *Client) submit(msg protocol.Envelope, how sending) (*outgoing, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	// SendNow's write must wake no goroutine: not the writer, and not the
-	// listeners of a queue they saw (wroteLocked).
-	if how.now && (c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0) {
+	if how.now && !c.sendsNowLocked() {
 		return nil, errNotNow
 	}
 	if c.status != StatusConnected {
@@ -1215,8 +1220,8 @@ func (c *Client) submit(msg protocol.Envelope, how sending) (*outgoing, error) {
 	if err != nil {
 		return nil, err
 	}
-	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
-		return nil, fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, msg.Type, msg.Channel, len(b), limit)
+	if err := c.tooBigLocked(msg.Type, msg.Channel, b); err != nil {
+		return nil, err
 	}
 	if numbered {
 		c.published++
@@ -1231,6 +1236,14 @@ func (c *Client) submit(msg protocol.Envelope, how sending) (*outgoing, error) {
 		c.notifyLocked()
 	}
 	return o, nil
+}
+
+// tooBigLocked reports a frame over MaxMessageSize.
+func (c *Client) tooBigLocked(typ, channel string, frame []byte) error {
+	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(frame) > limit {
+		return fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, typ, channel, len(frame), limit)
+	}
+	return nil
 }
 
 // Publish sends data to every subscriber of channel.
@@ -1261,7 +1274,7 @@ const maxOutFrame = 64 << 10
 func (c *Client) publishAtOnce(channel string, data any) (done bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.status != StatusConnected || !c.writesAtOnceLocked() || c.shownQueue > 0 {
+	if !c.sendsNowLocked() {
 		return false, nil
 	}
 	b := append(c.outFrame[:0], `{"type":"publish","channel":`...)
@@ -1278,8 +1291,8 @@ func (c *Client) publishAtOnce(channel string, data any) (done bool, err error) 
 	if cap(b) <= maxOutFrame {
 		c.outFrame = b[:0]
 	}
-	if limit := c.cfg.MaxMessageSize; limit >= 0 && len(b) > limit {
-		return true, fmt.Errorf("%w: %s on %q is %d bytes, the limit is %d", ErrMessageTooBig, protocol.TypePublish, channel, len(b), limit)
+	if err := c.tooBigLocked(protocol.TypePublish, channel, b); err != nil {
+		return true, err
 	}
 	c.published++
 	if err := c.conn.Write(context.Background(), b); err != nil {
