@@ -320,14 +320,17 @@ func put[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](v un
 	return int64(T(n)) == n
 }
 
-// encode appends v, a struct of plan p, as json.Marshal writes it; false
-// for a float that is not finite (json.Marshal's error).
-func (p *flatPlan) encode(b []byte, v reflect.Value) ([]byte, bool) {
+// encode appends the struct of plan p at v as json.Marshal writes it;
+// false for a float that is not finite (json.Marshal's error). It reads
+// the fields through their offsets, as decode writes them: a
+// reflect.Value per field cost an echo more than the rest of its encoding.
+func (p *flatPlan) encode(b []byte, v unsafe.Pointer) ([]byte, bool) {
 	b = append(b, '{')
 	first := true
-	for _, f := range p.fields {
-		fv := v.Field(f.index)
-		if f.omit && fv.IsZero() {
+	for i := range p.fields {
+		f := &p.fields[i]
+		at := unsafe.Add(v, f.offset)
+		if f.omit && zeroAt(at, f.kind) {
 			continue
 		}
 		if !first {
@@ -339,31 +342,79 @@ func (p *flatPlan) encode(b []byte, v reflect.Value) ([]byte, bool) {
 		b = append(b, '"', ':')
 		switch f.kind {
 		case reflect.String:
-			b = AppendString(b, fv.String())
+			b = AppendString(b, *(*string)(at))
 		case reflect.Bool:
-			b = strconv.AppendBool(b, fv.Bool())
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			b = strconv.AppendInt(b, fv.Int(), 10)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			b = strconv.AppendUint(b, fv.Uint(), 10)
-		default:
+			b = strconv.AppendBool(b, *(*bool)(at))
+		case reflect.Float32, reflect.Float64:
 			var ok bool
-			if b, ok = appendFloat(b, fv.Float(), fv.Type().Bits()); !ok {
+			if b, ok = appendFloatAt(b, at, f.kind); !ok {
 				return nil, false
+			}
+		default:
+			if n, signed := intAt(at, f.kind); signed {
+				b = strconv.AppendInt(b, int64(n), 10)
+			} else {
+				b = strconv.AppendUint(b, n, 10)
 			}
 		}
 	}
 	return append(b, '}'), true
 }
 
-// size guesses the bytes of v's JSON: enough for most, so that encode
-// seldom grows its buffer.
-func (p *flatPlan) size(v reflect.Value) int {
+// intAt reads the integer of kind at v: its bits, and whether it is
+// signed (then int64 of the bits is its value).
+func intAt(v unsafe.Pointer, kind reflect.Kind) (n uint64, signed bool) {
+	switch kind {
+	case reflect.Int, reflect.Int64: // int is 64 bits here (newFlatPlan)
+		return uint64(*(*int64)(v)), true
+	case reflect.Int32:
+		return uint64(*(*int32)(v)), true
+	case reflect.Int16:
+		return uint64(*(*int16)(v)), true
+	case reflect.Int8:
+		return uint64(*(*int8)(v)), true
+	case reflect.Uint, reflect.Uint64:
+		return *(*uint64)(v), false
+	case reflect.Uint32:
+		return uint64(*(*uint32)(v)), false
+	case reflect.Uint16:
+		return uint64(*(*uint16)(v)), false
+	}
+	return uint64(*(*uint8)(v)), false
+}
+
+func appendFloatAt(b []byte, v unsafe.Pointer, kind reflect.Kind) ([]byte, bool) {
+	if kind == reflect.Float32 {
+		return appendFloat(b, float64(*(*float32)(v)), 32)
+	}
+	return appendFloat(b, *(*float64)(v), 64)
+}
+
+// zeroAt reports whether the field of kind at v is its zero value, as
+// reflect.Value.IsZero does and so omitempty and omitzero (-0 is zero).
+func zeroAt(v unsafe.Pointer, kind reflect.Kind) bool {
+	switch kind {
+	case reflect.String:
+		return len(*(*string)(v)) == 0
+	case reflect.Bool:
+		return !*(*bool)(v)
+	case reflect.Float32:
+		return *(*float32)(v) == 0
+	case reflect.Float64:
+		return *(*float64)(v) == 0
+	}
+	n, _ := intAt(v, kind)
+	return n == 0
+}
+
+// size guesses the bytes of the JSON of the struct at v: enough for most,
+// so that encode seldom grows its buffer.
+func (p *flatPlan) size(v unsafe.Pointer) int {
 	n := 2
 	for _, f := range p.fields {
 		n += len(f.name) + 4
 		if f.kind == reflect.String {
-			n += v.Field(f.index).Len() + 2
+			n += len(*(*string)(unsafe.Add(v, f.offset))) + 2
 		} else {
 			n += 20
 		}
@@ -401,18 +452,12 @@ func EncodeData(v any) ([]byte, error) { return AppendData(nil, v) }
 // AppendData appends v to b as EncodeData encodes it. On an error b is
 // returned as it was.
 func AppendData(b []byte, v any) ([]byte, error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv = rv.Elem()
-	}
-	if rv.IsValid() && flatData != nil {
-		if p := flatData(rv.Type()); p != nil {
-			if b == nil {
-				b = make([]byte, 0, p.size(rv))
-			}
-			if out, ok := p.encode(b, rv); ok {
-				return out, nil
-			}
+	if p, at := flatValue(v); p != nil {
+		if b == nil {
+			b = make([]byte, 0, p.size(at))
+		}
+		if out, ok := p.encode(b, at); ok {
+			return out, nil
 		}
 	}
 	j, err := json.Marshal(v)
@@ -420,6 +465,30 @@ func AppendData(b []byte, v any) ([]byte, error) {
 		return b, err
 	}
 	return append(b, j...), nil
+}
+
+// flatValue returns the plan of v's type when v is a flat struct or a
+// non-nil pointer to one, and the struct's address; else nil. An
+// interface holds a pointer as it is and any other value as a pointer to
+// a copy; a struct with a plan of at least one field is never held as it
+// is (only a struct of a single pointer is), and one with none is not
+// read.
+func flatValue(v any) (*flatPlan, unsafe.Pointer) {
+	t := reflect.TypeOf(v)
+	if t == nil || flatData == nil {
+		return nil, nil
+	}
+	at := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+	if t.Kind() == reflect.Pointer {
+		if at == nil {
+			return nil, nil
+		}
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, nil
+	}
+	return flatData(t), at
 }
 
 // decodeData is json.Unmarshal into a new T.

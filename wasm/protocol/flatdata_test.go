@@ -181,6 +181,13 @@ func TestFlatEncodeIsEncodingJSONs(t *testing.T) {
 		flatAll{F: math.NaN()},
 		flatAll{F32: float32(math.Inf(1))},
 		struct{}{},
+		// An interface holds a struct of one pointer as it is, not
+		// through a pointer to a copy.
+		struct{ p *int }{new(int)},
+		&struct {
+			N int `json:"n,omitempty"`
+			p *int
+		}{N: 2},
 		map[string]int{"not": 1},
 		nil,
 	} {

@@ -559,3 +559,36 @@ func TestTakeFrameForgetsTheIDsOfAChannelLeft(t *testing.T) {
 		t.Fatalf("delivered %q, want %q", got, want)
 	}
 }
+
+// The subscribers of the channel looked up last are looked up again when
+// the subscriptions change: a handler added gets the next message, one
+// removed does not, and a channel with a handler that is not inline is
+// declined.
+func TestTakeFrameFollowsTheSubscriptionsOfItsChannel(t *testing.T) {
+	c, conn := newOffering(t)
+	var got []string
+	handler := func(name string) Handler {
+		return func(e protocol.Envelope) { got = append(got, name+":"+e.ID) }
+	}
+	unsubscribeA, err := c.SubscribeInline("demo:a", handler("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "events delivered", c.events.Idle)
+	conn.offerResumed(msgLine("demo:a", 1, "x"))
+	if _, err := c.SubscribeInline("demo:a", handler("b")); err != nil {
+		t.Fatal(err)
+	}
+	conn.offerResumed(msgLine("demo:a", 2, "x"))
+	unsubscribeA()
+	conn.offerResumed(msgLine("demo:a", 3, "x"))
+	if want := []string{"a:1", "a:2", "b:2", "b:3"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("delivered %q, want %q", got, want)
+	}
+	if _, err := c.Subscribe("demo:a", handler("queued")); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.offerResumed(msgLine("demo:a", 4, "x")); n != -1 {
+		t.Fatalf("take = %d with a subscriber that is not inline, want -1", n)
+	}
+}
