@@ -55,12 +55,14 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	waitFor(t, ctx, "the echo", logCount("hello from chromium")+" === 1")
 	screenshot(t, ctx, "websocket-connected")
 	// It came through app.wasm's export, not a js.Func ...
-	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.resumed ?? 0`); n < 1 {
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.taken ?? 0`); n < 1 {
 		t.Errorf("%d batches taken through app.wasm's export, want the echo", n)
 	}
-	// ... and Go was resumed after it: the UI goroutine drew a message in
-	// the task that took it, with nothing else (no click, no timer) to
-	// wake Go. Left for Go's next event, it showed some 200 ms late.
+	// ... and Go was resumed at once after it, its handler having woken
+	// the UI goroutine: that drew the message in the task that took it,
+	// with nothing else (no click, no timer) to wake Go. Left for Go's
+	// next event, it showed some 200 ms late.
+	resumed := evalJS[int](t, ctx, `realtimeSocketQueue.stats.resumed`)
 	evalJS[bool](t, ctx, `new MutationObserver((_, o) => {
 		if (document.body.innerText.includes("from the server")) {
 			window.drawnAfter = performance.now() - realtimeSocketQueue.stats.at;
@@ -71,6 +73,9 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	waitFor(t, ctx, "the server's message", `window.drawnAfter !== undefined`)
 	if ms := evalJS[float64](t, ctx, `window.drawnAfter`); ms > 50 {
 		t.Errorf("the server's message drawn %.0f ms after Go took it: it waited for Go's next event", ms)
+	}
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats.resumed`); n <= resumed {
+		t.Errorf("Go resumed at once %d times before the server's message and %d after: want one more", resumed, n)
 	}
 	// Go's runtime asked for a timeout on each event, and most of them
 	// set no browser timer (realtimeCoalesceGoTimers).
@@ -201,5 +206,35 @@ func TestDemoNavigationReachesTheModulePage(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the nav link did not lead to /embed")
 		}
+	}
+}
+
+// A go-app echo wakes no goroutine (its handler publishes the next one
+// inline), and Go is not resumed after each: once a few milliseconds for
+// any number of them, and at once when the last one woke the goroutine
+// waiting for the round trips.
+func TestGoIsResumedAfterABatchOnlyWhenAGoroutineWaits(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{RateLimit: -1}, "/bench") // echo sends hundreds a second
+	waitFor(t, ctx, "the bench page to connect", `window.realtimeBench?.connectedAt > 0`)
+	const n = 200
+	before := evalJS[map[string]float64](t, ctx, `({...realtimeSocketQueue.stats})`)
+	rtt := evalJS[string](t, ctx, fmt.Sprintf(`realtimeBench.echo("echo:e2e", %d)`, n))
+	if got := strings.Count(rtt, ","); got != n-1 {
+		t.Fatalf("echo returned %d round trips, want %d: %.200s", got+1, n, rtt)
+	}
+	after := evalJS[map[string]float64](t, ctx, `({...realtimeSocketQueue.stats})`)
+	count := func(k string) int { return int(after[k] - before[k]) }
+	taken, resumed, deferred := count("taken"), count("resumed"), count("deferred")
+	t.Logf("%d echoes: %d batches taken, Go resumed at once after %d, %d resumes deferred", n, taken, resumed, deferred)
+	// A batch may go the js.Func way when Go's reader has one to read
+	// first.
+	if taken < n*9/10 {
+		t.Errorf("%d batches taken through app.wasm's export, want most of the %d echoes", taken, n)
+	}
+	if resumed < 1 || resumed > n/10 {
+		t.Errorf("Go resumed at once after %d of %d batches, want after the last (woken) and few others", resumed, taken)
+	}
+	if deferred < 1 || deferred > n/2 {
+		t.Errorf("%d resumes deferred for %d batches, want some, each for several", deferred, taken)
 	}
 }

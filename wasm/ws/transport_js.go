@@ -78,7 +78,7 @@ type jsConn struct {
 	relay  func(runs []RelayRun) int
 	direct int
 	taken  []byte // ReceiveNow's buffer
-	// resumes is true when the page resumes Go after each batch Go took
+	// resumes is true when the page resumes Go after the batches Go took
 	// through the export (UseDirect's go).
 	resumes bool
 }
@@ -95,17 +95,18 @@ var direct js.Value
 // export which calls RelayNow. Without d.receive, d.go, wasm_exec.js's Go
 // object running this program (see browser.Self), and d.export, the name
 // of its export that calls ReceiveNow, do: realtime-socket.js calls the
-// export, and resumes Go after each batch Go took (go-app's pages, whose
-// handlers are Go code that may wake goroutines and timers: they run
-// then). realtime-socket.js also keeps each socket's handle in the
+// export, and resumes Go after the batches Go took (go-app's pages, whose
+// handlers are Go code that may wake goroutines and set timers): at once
+// when the export returns 1, a goroutine being ready to run, else within
+// a few milliseconds (0); -1 is a batch not taken. realtime-socket.js also keeps each socket's handle in the
 // Map d.handles by its id (see Client.Socket). Sockets opened earlier
 // keep the js.Func way.
 func UseDirect(d js.Value) { direct = d }
 
 // UseExport is UseDirect for a program whose loader keeps its wasm
 // instance to itself (go-app's): it finds the program's own Go object
-// (browser.Self) and its export name, which must call ReceiveNow, and
-// reports whether it did.
+// (browser.Self) and its export name, which must call ReceiveNow and
+// answer as UseDirect says, and reports whether it did.
 func UseExport(name string) bool {
 	self := browser.Self()
 	if self.Type() != js.TypeObject {
