@@ -128,8 +128,20 @@ func (c *testConn) subscribeLive(feed string) *liveView {
 	c.send(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: ch, Ref: "sub"})
 	v := &liveView{t: c.t}
 	v.reset(decode[wireSnapshot](c.t, c.expect(typeLiveSnapshot, ch, "")))
-	c.expect(protocol.TypeAck, ch, "sub")
-	return v
+	// The ack comes once the subscribe is handled; a feed that changed
+	// since the snapshot (on the wall clock, TestLiveRealClock) may send
+	// deltas first.
+	for {
+		e := c.next()
+		switch {
+		case e.Type == protocol.TypeAck && e.Channel == ch && e.Ref == "sub":
+			return v
+		case e.Type == typeLiveDelta && e.Channel == ch:
+			v.apply(decode[wireDelta](c.t, e))
+		default:
+			c.t.Fatalf("got %+v (data %s), want a delta of %q or the ack of its subscribe", e, e.Data, ch)
+		}
+	}
 }
 
 // follow applies the deltas of the view's feed until it reaches seq.
