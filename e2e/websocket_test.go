@@ -210,9 +210,9 @@ func TestDemoNavigationReachesTheModulePage(t *testing.T) {
 }
 
 // A go-app echo wakes no goroutine (its handler publishes the next one
-// inline), and Go is not resumed after each: once a few milliseconds for
-// any number of them, and at once when the last one woke the goroutine
-// waiting for the round trips.
+// inline), and Go is not resumed at once after each: within 4 ms, once
+// for all the batches until then, and at once when the last one woke the
+// goroutine waiting for the round trips.
 func TestGoIsResumedAfterABatchOnlyWhenAGoroutineWaits(t *testing.T) {
 	_, ctx := openDemo(t, server.Options{RateLimit: -1}, "/bench") // echo sends hundreds a second
 	waitFor(t, ctx, "the bench page to connect", `window.realtimeBench?.connectedAt > 0`)
@@ -234,7 +234,9 @@ func TestGoIsResumedAfterABatchOnlyWhenAGoroutineWaits(t *testing.T) {
 	if resumed < 1 || resumed > n/10 {
 		t.Errorf("Go resumed at once after %d of %d batches, want after the last (woken) and few others", resumed, taken)
 	}
-	if deferred < 1 || deferred > n/2 {
-		t.Errorf("%d resumes deferred for %d batches, want some, each for several", deferred, taken)
+	// One deferred resume covers the batches of its 4 ms: several here,
+	// one each on a machine slow enough for an echo to take longer.
+	if deferred < 1 || deferred > taken {
+		t.Errorf("%d resumes deferred for %d batches, want at least one and at most one a batch", deferred, taken)
 	}
 }
