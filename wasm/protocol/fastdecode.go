@@ -115,9 +115,9 @@ func decodeFast(e *Envelope, b []byte, s string, view bool) bool {
 // {"type":"message","channel":<c>,"id":<id>[,"timestamp":<n>][,"data":<v>]}
 // in that order, without spaces. The fields are checked in place rather
 // than each key read and looked up: under wasm a burst's frame decoded in
-// 55-75% of the time (BenchmarkDecodeFrame). It reports false for anything else, having set some
-// of *e, and decodeFast's loop reads the line; when it reports true *e is
-// what that loop makes of it.
+// 55-75% of the time (BenchmarkDecodeFrame). It reports false for
+// anything else, having set some of *e, and decodeFast's loop reads the
+// line; when it reports true *e is what that loop makes of it.
 func decodeMessage(e *Envelope, b []byte, s string, view bool) bool {
 	p := parser{b: b}
 	if !p.literal(`{"type":"message","channel":`) {

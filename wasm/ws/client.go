@@ -1285,7 +1285,7 @@ func (c *Client) publishAtOnce(channel string, data any) (done bool, err error) 
 	b = append(b, `","data":`...)
 	b, err = protocol.AppendData(b, data)
 	if err != nil {
-		return true, fmt.Errorf("ws: failed to encode data: %w", err)
+		return true, encodeDataError(err)
 	}
 	b = append(b, '}')
 	if cap(b) <= maxOutFrame {

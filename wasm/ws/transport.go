@@ -42,8 +42,9 @@ const (
 	// only relays may be called (see SubscribeRelay).
 	fromExport
 	// fromResumedExport: a wasm export after which the page resumes Go
-	// at once (go-app's pages, see UseDirect), which runs the goroutines
-	// and timers the handlers woke: inline handlers may be called.
+	// (go-app's pages, see UseDirect): at once when a handler woke a
+	// goroutine, within a few milliseconds for the timers it set. Inline
+	// handlers may be called.
 	fromResumedExport
 )
 

@@ -29,7 +29,10 @@ func marshalData(data any) (raw json.RawMessage, marshaled bool, err error) {
 	}
 	b, err := protocol.EncodeData(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("ws: failed to encode data: %w", err)
+		return nil, false, encodeDataError(err)
 	}
 	return b, true, nil
 }
+
+// encodeDataError is Publish's error for data EncodeData refused.
+func encodeDataError(err error) error { return fmt.Errorf("ws: failed to encode data: %w", err) }
