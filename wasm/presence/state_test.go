@@ -3,6 +3,8 @@ package presence
 import (
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -175,4 +177,41 @@ func TestPeopleListsEachUserOnce(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("people %+v, want %+v", got, want)
 	}
+}
+
+// People are sorted by name, case folded, then id, as a comparison of the
+// pairs would: names that are prefixes of others, equal names, NULs.
+func TestPeopleAreSortedByNameThenID(t *testing.T) {
+	t.Parallel()
+	names := []string{"ann", "Ann", "ann b", "annb", "ann\x00", "ann\x00b", "\x00", "", "Bob", "bob", "zoë", "ZOË", "an"}
+	s := State{}
+	for i, name := range names {
+		for _, user := range []string{"u" + strconv.Itoa(i), "u" + strconv.Itoa(i) + "\x00", "v"} {
+			if _, ok := s[user+name]; !ok {
+				s[user+name] = []Meta{{Session: "s", User: user + name, Name: name}}
+			}
+		}
+	}
+	got := s.People()
+	want := slices.Clone(got)
+	slices.SortFunc(want, func(a, b Person) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.User, b.User)
+	})
+	if len(got) != len(s) {
+		t.Fatalf("%d people for %d users", len(got), len(s))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("people in the order\n%q\nwant\n%q", users(got), users(want))
+	}
+}
+
+func users(people []Person) []string {
+	out := make([]string, len(people))
+	for i, p := range people {
+		out[i] = p.User
+	}
+	return out
 }
