@@ -53,6 +53,10 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 
 	sendEcho(t, ctx, "hello from chromium")
 	waitFor(t, ctx, "the echo", logCount("hello from chromium")+" === 1")
+	// Text past ASCII takes TextEncoder's way into Go, ASCII a copy of its
+	// own (realtimeEncodeText): both arrive whole.
+	sendEcho(t, ctx, "café ✓ ünïcode")
+	waitFor(t, ctx, "the echo of text past ASCII", logCount("café ✓ ünïcode")+" === 1")
 	screenshot(t, ctx, "websocket-connected")
 	// It came through app.wasm's export, not a js.Func ...
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.taken ?? 0`); n < 1 {

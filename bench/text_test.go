@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+
+	"github.com/matih-ai/realtime/internal/webtest"
+)
+
+// BenchmarkTextIntoBytes measures in Chromium what a received text frame
+// costs realtime-socket.js before Go reads it: reading the message's
+// string, and writing it as UTF-8 with TextEncoder's encodeInto or with
+// realtimeEncodeText, which copies a short ASCII text itself. Frames of 1,
+// 5 and 20 messages of an echo's size; µs per frame, the means of 2,000
+// round trips a run:
+//
+//	go test -run '^$' -bench TextIntoBytes -benchtime 3x ./bench
+func BenchmarkTextIntoBytes(b *testing.B) {
+	chrome, err := webtest.FindChrome()
+	if err != nil {
+		b.Skip(err)
+	}
+	root, err := webtest.ModuleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	line := []byte(`{"type":"message","channel":"echo:text","id":"1764240000000001","timestamp":1764240000000,"data":{"seq":1,"text":"` + string(bytes.Repeat([]byte("x"), 80)) + `"}}`)
+	mux := http.NewServeMux()
+	mux.Handle("/web/", http.StripPrefix("/web/", http.FileServer(http.Dir(filepath.Join(root, "web")))))
+	mux.Handle("/text.html", http.FileServer(http.Dir("testdata")))
+	mux.HandleFunc("/text-echo", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			_, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			n, _ := strconv.Atoi(string(msg))
+			frame := bytes.Repeat(append(append([]byte(nil), line...), '\n'), max(n, 1))
+			if err := c.Write(r.Context(), websocket.MessageText, frame[:len(frame)-1]); err != nil {
+				return
+			}
+		}
+	})
+	base := serveIsolated(b, mux)
+
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), webtest.AllocatorOptions(chrome, b.TempDir())...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/text.html")); err != nil {
+		b.Fatal(err)
+	}
+	for _, lines := range []int{1, 5, 20} {
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			var sum struct{ Data, EncodeInto, EncodeText float64 }
+			for range b.N {
+				var run struct{ Data, EncodeInto, EncodeText float64 }
+				res := webtest.Eval[string](b, ctx, fmt.Sprintf("run(%d, 2000)", lines))
+				if err := json.Unmarshal([]byte(res), &run); err != nil {
+					b.Fatal(err)
+				}
+				sum.Data += run.Data
+				sum.EncodeInto += run.EncodeInto
+				sum.EncodeText += run.EncodeText
+			}
+			n := float64(b.N)
+			b.ReportMetric(sum.Data/n, "µs-data")
+			b.ReportMetric(sum.EncodeInto/n, "µs-encodeInto")
+			b.ReportMetric(sum.EncodeText/n, "µs-encodeText")
+		})
+	}
+}
