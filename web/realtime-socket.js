@@ -135,8 +135,11 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
   };
   const message = (e) => {
-    if (typeof e.data === "string") {
-      texts.push(e.data);
+    // Read once: each read of a message's data is a call into Chrome
+    // (some 4 µs the first, 1 µs after).
+    const data = e.data;
+    if (typeof data === "string") {
+      texts.push(data);
     } else {
       binaries++;
     }
