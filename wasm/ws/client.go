@@ -585,10 +585,10 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 //
 // From a resumed export (go-app's), inline handlers are called too.
 //
-// From an export, frame is the conn's buffer, reused: a relayed burst
-// gives the garbage collector nothing per frame. A frame that is decoded
-// is copied first, as handlers may keep its envelopes, whose strings are
-// views of it. The envelopes' array is kept for the next frame (handlers
+// From realtime.js's export, frame is the conn's buffer, reused: a
+// relayed burst gives the garbage collector nothing per frame. A frame
+// that is decoded is copied first, as handlers may keep its envelopes,
+// whose strings are views of it. The envelopes' array is kept for the next frame (handlers
 // get copies of the envelopes). The conn calls it on one goroutine at a
 // time.
 func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
@@ -600,8 +600,8 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 			return n
 		}
 	}
-	if from != fromCallback {
-		frame = bytes.Clone(frame)
+	if from == fromExport {
+		frame = bytes.Clone(frame) // the conn's buffer, reused
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
 	defer func() {

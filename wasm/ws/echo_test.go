@@ -114,10 +114,10 @@ func echoTurns(b *testing.B) (turn func(i int), done func(n int)) {
 	tail := `,"text":"` + text + `"}}`
 	buf := make([]byte, 0, 512)
 	turn = func(i int) {
-		// The export's copy into its buffer.
 		buf = append(strconv.AppendInt(append(buf[:0], head...), int64(i+1), 10), body...)
 		buf = append(strconv.AppendInt(buf, int64(i), 10), tail...)
-		if conn.take(buf, fromResumedExport) != 0 {
+		// The export's copy, into a frame of its own.
+		if conn.take(bytes.Clone(buf), fromResumedExport) != 0 {
 			b.Fatal("not taken")
 		}
 	}

@@ -64,8 +64,14 @@ func (c *offeringConn) offerRuns(runs ...RelayRun) int {
 // buffer that is overwritten once the call returns.
 func (c *offeringConn) offer(frame string) int { return c.offerFrom(frame, fromExport) }
 
-// offerResumed is offer as go-app's export does, Go resumed after it.
-func (c *offeringConn) offerResumed(frame string) int { return c.offerFrom(frame, fromResumedExport) }
+// offerResumed hands frame to the client as go-app's export does, Go
+// resumed after it: the frame is the client's to keep.
+func (c *offeringConn) offerResumed(frame string) int {
+	c.mu.Lock()
+	take := c.take
+	c.mu.Unlock()
+	return take([]byte(frame), fromResumedExport)
+}
 
 func (c *offeringConn) offerFrom(frame string, from takeFrom) int {
 	c.mu.Lock()

@@ -152,17 +152,20 @@ func ReceiveNow(id, n int, grown bool) int {
 	if take == nil || n < 0 {
 		return -1
 	}
-	// One buffer, reused: take keeps nothing of it (see offerFrames).
-	if cap(c.taken) < n {
-		c.taken = make([]byte, n)
+	// realtime.js's batches go into one buffer, reused: take keeps nothing
+	// of it (see offerFrames). go-app's are decoded for inline handlers,
+	// which may keep the envelopes' views of the frame: into a frame of
+	// their own, rather than the buffer and then a copy.
+	from, frame := fromExport, c.taken
+	if c.resumes {
+		from, frame = fromResumedExport, make([]byte, n)
+	} else if cap(frame) < n {
+		frame = make([]byte, n)
+		c.taken = frame
 	}
-	frame := c.taken[:n]
+	frame = frame[:n]
 	if js.CopyBytesToGo(frame, c.inbox) != n {
 		return -1 // not that many bytes in the inbox: a caller's mistake
-	}
-	from := fromExport
-	if c.resumes {
-		from = fromResumedExport
 	}
 	relayed := take(frame, from)
 	if cap(c.taken) > maxKeptFrame {
