@@ -451,14 +451,16 @@ func machine() string {
 }
 
 // revision names the commit measured, and says whether the tree had
-// changes beside it.
+// changes beside it, leaving out the report itself (a run before wrote it).
 func revision() string {
 	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "an unknown revision"
 	}
 	rev := "commit " + strings.TrimSpace(string(out))
-	if out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(out) > 0 {
+	status := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(top,exclude)bench/REPORT.md")
+	status.Dir = ".."
+	if out, err := status.Output(); err == nil && len(out) > 0 {
 		rev += " with uncommitted changes"
 	}
 	return rev
