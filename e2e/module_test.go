@@ -140,6 +140,10 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
 	}
+	// ... and what Go wrote was read from its memory, not copied out first.
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFrom`); n < 1 {
+		t.Errorf("%d frames sent from Go's memory, want the publish", n)
+	}
 	// ... and the messages came without a js.Func: parsed by JavaScript,
 	// Go checking only their ids (realtimeRelay).
 	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["parsedNow"] < 2 {

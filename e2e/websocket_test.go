@@ -62,6 +62,10 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.taken ?? 0`); n < 1 {
 		t.Errorf("%d batches taken through app.wasm's export, want the echo", n)
 	}
+	// Go's publishes were read from its memory, not copied out first.
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFrom`); n < 2 {
+		t.Errorf("%d frames sent from Go's memory, want the two echoes' publishes", n)
+	}
 	// ... and Go was resumed at once after it, its handler having woken
 	// the UI goroutine: that drew the message in the task that took it,
 	// with nothing else (no click, no timer) to wake Go. Left for Go's

@@ -34,8 +34,12 @@
 //
 // send(n) sends the first n bytes of handle.outbox as a text frame, and
 // returns false when the socket is not open (a browser silently drops
-// what is sent then); Go invokes it without its object, as a function; grow(n) gives outbox room for n bytes and returns
-// it. Listening stops with the socket's close.
+// what is sent then); Go invokes it without its object, as a function;
+// grow(n) gives outbox room for n bytes and returns it. When direct
+// gives memory (the program's WebAssembly.Memory), handle.sendFrom(at, n)
+// is send for the n bytes at address at of it: Go's own bytes, read where
+// they are rather than copied into outbox first. Listening stops with the
+// socket's close.
 //
 // direct, when given, is {take, receive, id}: take(id, text), when
 // given, is offered each batch of text frames first, before it is encoded
@@ -89,6 +93,17 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       return true;
     },
   };
+  const memory = direct?.memory;
+  if (memory instanceof WebAssembly.Memory) {
+    handle.sendFrom = (at, n) => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        return false;
+      }
+      ws.send(decoder.decode(new Uint8Array(memory.buffer, at, n)));
+      globalThis.realtimeSocketQueue.sentFrom++; // for tests
+      return true;
+    };
+  }
   direct?.handles?.set(direct.id, handle);
 
   const flush = () => {
@@ -204,6 +219,8 @@ globalThis.realtimeEncodeText = (() => {
     return read === n ? written : -1;
   };
 })();
+
+globalThis.realtimeSocketQueue.sentFrom = 0;
 
 // resumingReceive is the receive function of a go-app page: it calls
 // go's wasm export name, and when Go took the batch (its handlers, Go code,

@@ -98,7 +98,7 @@ async function boot(options) {
   go.argv = ["realtime.wasm", key];
   try {
     const table = await new Promise((resolve, reject) => {
-      globalThis[key] = { dispatch: rt.dispatch, mailbox: rt.mailboxFor, direct: { take: rt.takeNow, receive: rt.receiveNow, handles: rt.sockets }, RealtimeError, ready: resolve };
+      globalThis[key] = { dispatch: rt.dispatch, mailbox: rt.mailboxFor, direct: { take: rt.takeNow, receive: rt.receiveNow, handles: rt.sockets, memory: instance.exports.mem }, RealtimeError, ready: resolve };
       go.run(instance).then(() => {
         rt.exited(exitCode);
         reject(new RealtimeError(`${wasmURL} exited before it was ready (exit code ${exitCode}): see the console`, "load"));

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/matih-ai/realtime/wasm/internal/browser"
 )
@@ -64,8 +65,10 @@ type jsConn struct {
 	outbox js.Value
 	outCap int
 	// send is handle.send, invoked rather than called by name: a call
-	// makes JavaScript decode the name and look it up each time.
-	send js.Value
+	// makes JavaScript decode the name and look it up each time. sendFrom
+	// is handle.sendFrom, when the page gave the program's memory: it
+	// reads a frame where Go holds it, without a copy into outbox.
+	send, sendFrom js.Value
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -116,7 +119,7 @@ func UseExport(name string) bool {
 	if inst.Type() != js.TypeObject || inst.Get("exports").Get(name).Type() != js.TypeFunction {
 		return false
 	}
-	UseDirect(js.ValueOf(map[string]any{"go": self, "export": name}))
+	UseDirect(js.ValueOf(map[string]any{"go": self, "export": name, "memory": inst.Get("exports").Get("mem")}))
 	return true
 }
 
@@ -268,7 +271,7 @@ func (c *jsConn) queue(q js.Value) {
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
-		c.send = h.Get("send")
+		c.send, c.sendFrom = h.Get("send"), h.Get("sendFrom")
 		c.outCap = c.outbox.Length()
 	}
 }
@@ -391,6 +394,12 @@ func (c *jsConn) Write(ctx context.Context, frame []byte) error {
 	if c.handle.Truthy() {
 		open := false
 		err := jsCall(func() {
+			if c.sendFrom.Type() == js.TypeFunction && len(frame) > 0 {
+				// frame stays where it is while JavaScript reads it: Go
+				// runs nothing else, and its collector moves nothing.
+				open = c.sendFrom.Invoke(uintptr(unsafe.Pointer(unsafe.SliceData(frame))), len(frame)).Bool()
+				return
+			}
 			if len(frame) > c.outCap {
 				c.outbox = c.handle.Call("grow", len(frame))
 				c.outCap = c.outbox.Length()
