@@ -62,7 +62,11 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats?.taken ?? 0`); n < 1 {
 		t.Errorf("%d batches taken through app.wasm's export, want the echo", n)
 	}
-	// Go's publishes were read from its memory, not copied out first.
+	// Both echoes were written into Go's memory, and Go's publishes were
+	// read from it, neither copied over by a call.
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats.inRoom`); n < 2 {
+		t.Errorf("%d batches written into Go's memory, want the two echoes", n)
+	}
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFrom`); n < 2 {
 		t.Errorf("%d frames sent from Go's memory, want the two echoes' publishes", n)
 	}
@@ -77,13 +81,18 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 			o.disconnect();
 		}
 	}).observe(document.body, { childList: true, subtree: true, characterData: true }), true`)
-	srv.publish("demo:lobby", map[string]string{"text": "from the server"})
+	// Longer than a batch written into Go's memory: the inbox's way.
+	inRoom := evalJS[int](t, ctx, `realtimeSocketQueue.stats.inRoom`)
+	srv.publish("demo:lobby", map[string]string{"text": "from the server, " + strings.Repeat("at length ", 60)})
 	waitFor(t, ctx, "the server's message", `window.drawnAfter !== undefined`)
 	if ms := evalJS[float64](t, ctx, `window.drawnAfter`); ms > 50 {
 		t.Errorf("the server's message drawn %.0f ms after Go took it: it waited for Go's next event", ms)
 	}
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats.resumed`); n <= resumed {
 		t.Errorf("Go resumed at once %d times before the server's message and %d after: want one more", resumed, n)
+	}
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.stats.inRoom`); n != inRoom {
+		t.Errorf("the server's long message was written into Go's memory (%d batches there, %d before)", n, inRoom)
 	}
 	// Go's runtime asked for a timeout on each event, and most of them
 	// set no browser timer (realtimeCoalesceGoTimers).

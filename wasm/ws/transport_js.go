@@ -3,6 +3,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -177,6 +178,26 @@ func ReceiveNow(id, n int, grown bool) int {
 	return relayed
 }
 
+// room is where realtime-socket.js writes a short batch for go-app's
+// export (ReceiveFromRoom), in Go's memory: Go copies it out itself, with
+// no call into JavaScript. It is never freed, so its address stays; 512
+// characters, the longest batch written there, take at most 1,536 bytes.
+var room = make([]byte, 1536)
+
+// ReceiveFromRoom is ReceiveNow for go-app's batch of n bytes at the start
+// of room.
+func ReceiveFromRoom(id, n int) int {
+	c := socketConnOf(id)
+	if c == nil || !c.resumes || n < 0 || n > len(room) {
+		return -1
+	}
+	take, _ := c.offered()
+	if take == nil {
+		return -1
+	}
+	return take(bytes.Clone(room[:n]), fromResumedExport)
+}
+
 // maxKeptFrame bounds the buffer ReceiveNow keeps between batches.
 const maxKeptFrame = 256 << 10
 
@@ -268,6 +289,10 @@ func (c *jsConn) queue(q js.Value) {
 		object := js.Global().Get("Object")
 		d = object.Call("assign", object.New(), direct, map[string]any{"id": c.direct})
 		c.resumes = direct.Get("go").Truthy()
+		if c.resumes {
+			d.Set("room", uintptr(unsafe.Pointer(&room[0])))
+			d.Set("roomSize", len(room))
+		}
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
