@@ -55,7 +55,9 @@
 //
 // go-app's pages give {go, export, id} instead of a receive function:
 // wasm_exec.js's Go object and the name of its export (see
-// resumingReceive).
+// resumingReceive), with room and roomSize: where in memory Go takes a
+// short batch, written there rather than into the inbox (grown is then 2).
+// Both give memory, the program's WebAssembly.Memory (see sendFrom).
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
