@@ -635,16 +635,20 @@ func TestSubscriptionsChangedWithinAFrameTakeEffectAtOnce(t *testing.T) {
 			got[who] = append(got[who], string(e.Data))
 		}
 	}
+	// c is called after a for each message: done is closed once c has the
+	// last one, so that every handler has had the frame.
 	done := make(chan struct{})
 	_, _ = h.client.Subscribe("feed:x", func(e protocol.Envelope) {
 		record("a")(e)
 		if !switched {
 			switched = true
 			unB()
-			_, _ = h.client.Subscribe("feed:x", record("c"))
-		}
-		if string(e.Data) == "3" {
-			close(done)
+			_, _ = h.client.Subscribe("feed:x", func(e protocol.Envelope) {
+				record("c")(e)
+				if string(e.Data) == "3" {
+					close(done)
+				}
+			})
 		}
 	})
 	unB, _ = h.client.Subscribe("feed:x", record("b"))
@@ -658,7 +662,9 @@ func TestSubscriptionsChangedWithinAFrameTakeEffectAtOnce(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the frame was not delivered")
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("c did not get the frame's last message: a got %v, b %v, c %v", got["a"], got["b"], got["c"])
 	}
 	mu.Lock()
 	defer mu.Unlock()
