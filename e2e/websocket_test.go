@@ -83,7 +83,7 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	}).observe(document.body, { childList: true, subtree: true, characterData: true }), true`)
 	// Longer than a batch written into Go's memory: the inbox's way.
 	inRoom := evalJS[int](t, ctx, `realtimeSocketQueue.stats.inRoom`)
-	srv.publish("demo:lobby", map[string]string{"text": "from the server, " + strings.Repeat("at length ", 60)})
+	srv.publish("demo:lobby", map[string]string{"text": "from the server, " + strings.Repeat("at length ", 200)})
 	waitFor(t, ctx, "the server's message", `window.drawnAfter !== undefined`)
 	if ms := evalJS[float64](t, ctx, `window.drawnAfter`); ms > 50 {
 		t.Errorf("the server's message drawn %.0f ms after Go took it: it waited for Go's next event", ms)

@@ -123,7 +123,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       return;
     }
     // A short batch for go-app goes straight into Go's memory.
-    if (roomed && n === 0 && text.length <= roomChars) {
+    if (roomed && n === 0 && text.length <= direct.roomSize) {
       const written = globalThis.realtimeEncodeText(text, roomView());
       if (written >= 0 && offer(written, inRoom, text)) {
         return;
@@ -156,7 +156,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   // inRoom for grown): no call back into JavaScript to copy it over.
   const roomed = direct?.room > 0 && memory instanceof WebAssembly.Memory;
   const inRoom = 2;
-  const roomChars = 512; // as realtimeEncodeText copies by hand
   let room = null;
   const roomView = () => {
     if (room === null || room.buffer !== memory.buffer) {

@@ -588,9 +588,9 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // From realtime.js's export, frame is the conn's buffer, reused: a
 // relayed burst gives the garbage collector nothing per frame. A frame
 // that is decoded is copied first, as handlers may keep its envelopes,
-// whose strings are views of it. The envelopes' array is kept for the next frame (handlers
-// get copies of the envelopes). The conn calls it on one goroutine at a
-// time.
+// whose strings are views of it. The envelopes' array is kept for the
+// next frame (handlers get copies of the envelopes). The conn calls it on
+// one goroutine at a time.
 func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	if !c.events.Idle() {
 		return -1

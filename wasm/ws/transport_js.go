@@ -104,7 +104,9 @@ var direct js.Value
 // when the export returns 1, a goroutine being ready to run, else within
 // a few milliseconds (0); -1 is a batch not taken. realtime-socket.js
 // also keeps each socket's handle in the Map d.handles by its id (see
-// Client.Socket). Sockets opened earlier keep the js.Func way.
+// Client.Socket). With d.memory, the program's WebAssembly.Memory,
+// JavaScript reads the frames Go writes where Go holds them
+// (handle.sendFrom). Sockets opened earlier keep the js.Func way.
 func UseDirect(d js.Value) { direct = d }
 
 // UseExport is UseDirect for a program whose loader keeps its wasm
@@ -178,10 +180,10 @@ func ReceiveNow(id, n int, grown bool) int {
 	return relayed
 }
 
-// room is where realtime-socket.js writes a short batch for go-app's
+// room is where realtime-socket.js writes a batch that fits for go-app's
 // export (ReceiveFromRoom), in Go's memory: Go copies it out itself, with
-// no call into JavaScript. It is never freed, so its address stays; 512
-// characters, the longest batch written there, take at most 1,536 bytes.
+// no call into JavaScript. It is never freed, so its address stays. An
+// echo's batch takes some 200 bytes; a longer one goes into the inbox.
 var room = make([]byte, 1536)
 
 // ReceiveFromRoom is ReceiveNow for go-app's batch of n bytes at the start
