@@ -140,9 +140,13 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)
 	}
-	// ... and what Go wrote was read from its memory, not copied out first.
+	// ... and what Go wrote was read from its memory, not copied out first,
+	// its address and length too.
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFrom`); n < 1 {
 		t.Errorf("%d frames sent from Go's memory, want the publish", n)
+	}
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFromArgs`); n < 1 {
+		t.Errorf("%d frames sent with their address and length read from Go's memory, want the publish", n)
 	}
 	// ... and the messages came without a js.Func: parsed by JavaScript,
 	// Go checking only their ids (realtimeRelay).

@@ -70,6 +70,9 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFrom`); n < 2 {
 		t.Errorf("%d frames sent from Go's memory, want the two echoes' publishes", n)
 	}
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.sentFromArgs`); n < 2 {
+		t.Errorf("%d frames sent with their address and length read from Go's memory, want the two echoes' publishes", n)
+	}
 	// ... and Go was resumed at once after it, its handler having woken
 	// the UI goroutine: that drew the message in the task that took it,
 	// with nothing else (no click, no timer) to wake Go. Left for Go's

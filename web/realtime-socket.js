@@ -38,7 +38,9 @@
 // grow(n) gives outbox room for n bytes and returns it. When direct
 // gives memory (the program's WebAssembly.Memory), handle.sendFrom(at, n)
 // is send for the n bytes at address at of it: Go's own bytes, read where
-// they are rather than copied into outbox first. Listening stops with the
+// they are rather than copied into outbox first; with direct.sendArgs, the
+// address of two 32-bit numbers in it, handle.sendFromArgs() is sendFrom
+// of the address and length found there. Listening stops with the
 // socket's close.
 //
 // direct, when given, is {take, receive, id}: take(id, text), when
@@ -105,6 +107,19 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       globalThis.realtimeSocketQueue.sentFrom++; // for tests
       return true;
     };
+    // sendFromArgs is sendFrom with its arguments where direct.sendArgs
+    // says: two 32-bit numbers in Go's memory, which Go's Write leaves
+    // there rather than pass them (each a js.ValueOf, before the send).
+    if (direct.sendArgs > 0) {
+      let args = null;
+      handle.sendFromArgs = () => {
+        if (args === null || args.buffer !== memory.buffer) {
+          args = new Uint32Array(memory.buffer, direct.sendArgs, 2); // again when the memory grew
+        }
+        globalThis.realtimeSocketQueue.sentFromArgs++; // for tests
+        return handle.sendFrom(args[0], args[1]);
+      };
+    }
   }
   direct?.handles?.set(direct.id, handle);
 
@@ -242,6 +257,7 @@ globalThis.realtimeEncodeText = (() => {
 })();
 
 globalThis.realtimeSocketQueue.sentFrom = 0;
+globalThis.realtimeSocketQueue.sentFromArgs = 0;
 
 // resumingReceive is the receive function of a go-app page: it calls
 // go's wasm export name, and when Go took the batch (its handlers, Go code,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -280,16 +281,25 @@ func ValidChannel(name string) error {
 	if !ok || kind == "" || rest == "" {
 		return fmt.Errorf("protocol: channel %q is not of the form kind:name", name)
 	}
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
-			r == '_', r == '-', r == '.', r == ':', r == '@':
-		default:
+	for i := 0; i < len(name); i++ {
+		if !channelBytes[name[i]] {
+			r, _ := utf8.DecodeRuneInString(name[i:])
 			return fmt.Errorf("protocol: channel %q has the character %q", name, r)
 		}
 	}
 	return nil
 }
+
+// channelBytes holds the bytes a channel may have: a publish checks its
+// channel each time, and in the browser a table of bytes costs less than
+// a range over runes with comparisons.
+var channelBytes = func() (ok [256]bool) {
+	for c := range len(ok) {
+		ok[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == ':' || c == '@'
+	}
+	return ok
+}()
 
 // ChannelKind returns the part of a channel before the first ':'.
 func ChannelKind(channel string) string {

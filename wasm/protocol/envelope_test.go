@@ -395,6 +395,12 @@ func TestValidChannel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "longer") {
 		t.Errorf("too long a channel: %v, want an error saying it is too long", err)
 	}
+	// The error names the character, a whole one past ASCII.
+	for name, char := range map[string]string{"a:café": `'é'`, "a:b c": `' '`, "a:b\xff": "'\uFFFD'"} {
+		if err := protocol.ValidChannel(name); err == nil || !strings.Contains(err.Error(), "the character "+char) {
+			t.Errorf("ValidChannel(%q): %v, want an error naming %s", name, err, char)
+		}
+	}
 }
 
 func TestChannelKind(t *testing.T) {

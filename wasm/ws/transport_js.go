@@ -69,7 +69,14 @@ type jsConn struct {
 	// makes JavaScript decode the name and look it up each time. sendFrom
 	// is handle.sendFrom, when the page gave the program's memory: it
 	// reads a frame where Go holds it, without a copy into outbox.
-	send, sendFrom js.Value
+	// sendFromArgs is sendFrom reading the frame's address and length in
+	// sendArgs, where Write leaves them: given as arguments, each cost a
+	// js.ValueOf and the address an allocation, before the send. Whether
+	// each is a function is checked once (an older realtime-socket.js
+	// has neither, or only sendFrom).
+	send, sendFrom, sendFromArgs js.Value
+	fromMemory, argsInMemory     bool
+	sendArgs                     [2]uint32
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -134,9 +141,13 @@ var (
 
 // socketConnOf returns the conn of socket id (UseDirect), nil once closed.
 func socketConnOf(id int) *jsConn {
+	// No defer in the small functions an echo calls: each would be a
+	// function of its own in wasm, run by V8's baseline compiler for the
+	// first tens of thousands of calls.
 	directMu.Lock()
-	defer directMu.Unlock()
-	return directConns[id]
+	c := directConns[id]
+	directMu.Unlock()
+	return c
 }
 
 // ReceiveNow takes the batch of frames of socket id (UseDirect): n
@@ -295,10 +306,15 @@ func (c *jsConn) queue(q js.Value) {
 			d.Set("room", uintptr(unsafe.Pointer(&room[0])))
 			d.Set("roomSize", len(room))
 		}
+		if direct.Get("memory").Truthy() {
+			d.Set("sendArgs", uintptr(unsafe.Pointer(&c.sendArgs)))
+		}
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
-		c.send, c.sendFrom = h.Get("send"), h.Get("sendFrom")
+		c.send, c.sendFrom, c.sendFromArgs = h.Get("send"), h.Get("sendFrom"), h.Get("sendFromArgs")
+		c.fromMemory = c.sendFrom.Type() == js.TypeFunction
+		c.argsInMemory = c.sendFromArgs.Type() == js.TypeFunction
 		c.outCap = c.outbox.Length()
 	}
 }
@@ -316,11 +332,11 @@ func (c *jsConn) takeNow(text []byte) bool {
 // Else nils.
 func (c *jsConn) offered() (take func(frame []byte, from takeFrom) int, relay func(runs []RelayRun) int) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.parked && len(c.frames) == 0 {
-		return c.take, c.relay
+		take, relay = c.take, c.relay
 	}
-	return nil, nil
+	c.mu.Unlock()
+	return take, relay
 }
 
 // onBatch buffers the frames of a batch: the binary ones (only their
@@ -421,10 +437,16 @@ func (c *jsConn) Write(ctx context.Context, frame []byte) error {
 	if c.handle.Truthy() {
 		open := false
 		err := jsCall(func() {
-			if c.sendFrom.Type() == js.TypeFunction && len(frame) > 0 {
-				// frame stays where it is while JavaScript reads it: Go
-				// runs nothing else, and its collector moves nothing.
-				open = c.sendFrom.Invoke(uintptr(unsafe.Pointer(unsafe.SliceData(frame))), len(frame)).Bool()
+			// frame stays where it is while JavaScript reads it: Go runs
+			// nothing else, and its collector moves nothing.
+			at := uintptr(unsafe.Pointer(unsafe.SliceData(frame)))
+			switch {
+			case c.argsInMemory && len(frame) > 0:
+				c.sendArgs = [2]uint32{uint32(at), uint32(len(frame))}
+				open = c.sendFromArgs.Invoke().Bool()
+				return
+			case c.fromMemory && len(frame) > 0:
+				open = c.sendFrom.Invoke(at, len(frame)).Bool()
 				return
 			}
 			if len(frame) > c.outCap {

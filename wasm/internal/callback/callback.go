@@ -41,8 +41,9 @@ func (q *Queue) Push(f func()) {
 // may then do at once what it would have pushed, and keep the order.
 func (q *Queue) Idle() bool {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	return !q.running && len(q.queue) == 0
+	idle := !q.running && len(q.queue) == 0
+	q.mu.Unlock()
+	return idle
 }
 
 // StopAfterQueued ends the goroutine once what is queued now has run.
