@@ -3,7 +3,6 @@
 package ws
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -197,6 +196,10 @@ func ReceiveNow(id, n int, grown bool) int {
 // echo's batch takes some 200 bytes; a longer one goes into the inbox.
 var room = make([]byte, 1536)
 
+// roomFrames holds the frames copied out of room: the export's calls do
+// not overlap.
+var roomFrames frameArena
+
 // ReceiveFromRoom is ReceiveNow for go-app's batch of n bytes at the start
 // of room.
 func ReceiveFromRoom(id, n int) int {
@@ -208,7 +211,7 @@ func ReceiveFromRoom(id, n int) int {
 	if take == nil {
 		return -1
 	}
-	return take(bytes.Clone(room[:n]), fromResumedExport)
+	return take(roomFrames.copy(room[:n]), fromResumedExport)
 }
 
 // maxKeptFrame bounds the buffer ReceiveNow keeps between batches.
