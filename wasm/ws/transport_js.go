@@ -65,17 +65,16 @@ type jsConn struct {
 	outbox js.Value
 	outCap int
 	// send is handle.send, invoked rather than called by name: a call
-	// makes JavaScript decode the name and look it up each time. sendFrom
-	// is handle.sendFrom, when the page gave the program's memory: it
-	// reads a frame where Go holds it, without a copy into outbox.
-	// sendFromArgs is sendFrom reading the frame's address and length in
-	// sendArgs, where Write leaves them: given as arguments, each cost a
-	// js.ValueOf and the address an allocation, before the send. Whether
-	// each is a function is checked once (an older realtime-socket.js
-	// has neither, or only sendFrom).
-	send, sendFrom, sendFromArgs js.Value
-	fromMemory, argsInMemory     bool
-	sendArgs                     [2]uint32
+	// makes JavaScript decode the name and look it up each time.
+	// sendFromArgs is handle.sendFromArgs, when the page gave the
+	// program's memory: it reads a frame where Go holds it, without a copy
+	// into outbox, at the address and length Write leaves in sendArgs
+	// (given as arguments, each cost a js.ValueOf and the address an
+	// allocation, before the send). inMemory: it is a function, checked
+	// once; an older realtime-socket.js has none, and gets the copy.
+	send, sendFromArgs js.Value
+	inMemory           bool
+	sendArgs           [2]uint32
 
 	mu       sync.Mutex
 	frames   []jsFrame
@@ -316,9 +315,8 @@ func (c *jsConn) queue(q js.Value) {
 	}
 	if h := q.Invoke(c.ws, batch, closed, d); h.Type() == js.TypeObject {
 		c.handle, c.inbox, c.outbox = h, h.Get("inbox"), h.Get("outbox")
-		c.send, c.sendFrom, c.sendFromArgs = h.Get("send"), h.Get("sendFrom"), h.Get("sendFromArgs")
-		c.fromMemory = c.sendFrom.Type() == js.TypeFunction
-		c.argsInMemory = c.sendFromArgs.Type() == js.TypeFunction
+		c.send, c.sendFromArgs = h.Get("send"), h.Get("sendFromArgs")
+		c.inMemory = c.sendFromArgs.Type() == js.TypeFunction
 		c.outCap = c.outbox.Length()
 	}
 }
@@ -441,16 +439,11 @@ func (c *jsConn) Write(ctx context.Context, frame []byte) error {
 	if c.handle.Truthy() {
 		open := false
 		err := jsCall(func() {
-			// frame stays where it is while JavaScript reads it: Go runs
-			// nothing else, and its collector moves nothing.
-			at := uintptr(unsafe.Pointer(unsafe.SliceData(frame)))
-			switch {
-			case c.argsInMemory && len(frame) > 0:
-				c.sendArgs = [2]uint32{uint32(at), uint32(len(frame))}
+			if c.inMemory && len(frame) > 0 {
+				// frame stays where it is while JavaScript reads it: Go
+				// runs nothing else, and its collector moves nothing.
+				c.sendArgs = [2]uint32{uint32(uintptr(unsafe.Pointer(unsafe.SliceData(frame)))), uint32(len(frame))}
 				open = c.sendFromArgs.Invoke().Bool()
-				return
-			case c.fromMemory && len(frame) > 0:
-				open = c.sendFrom.Invoke(at, len(frame)).Bool()
 				return
 			}
 			if len(frame) > c.outCap {
