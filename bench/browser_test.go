@@ -79,7 +79,10 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	rep.isolated = true
 	// Every client's tab stays open, and echo and burst run in rounds,
 	// client after client: the machine is shared, and a busy spell then
-	// falls on all of them rather than on one.
+	// falls on all of them rather than on one. Each round starts with the
+	// next client, so that none always follows the same one: a tab's
+	// leftover work (V8 compiling in the background, a timer) falls on
+	// whichever runs after it.
 	tabs := make([]*benchTab, len(clients))
 	for i, c := range clients {
 		tabs[i] = &benchTab{t: t, cfg: cfg, srv: srv, feed: feed, rows: rows, client: c}
@@ -93,13 +96,13 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 		if round < 0 {
 			n = cfg.echoN / cfg.rounds
 		}
-		for _, b := range tabs {
+		for _, b := range inTurn(tabs, round) {
 			b.front()
 			b.profiled("echo", round, func() { b.echo(round, n) })
 		}
 	}
 	for round := -cfg.warmUp; round < cfg.rounds; round++ {
-		for _, b := range tabs {
+		for _, b := range inTurn(tabs, round) {
 			b.front()
 			b.profiled("burst", round, func() { b.burst(round, cfg.burstM/cfg.rounds) })
 		}
@@ -116,6 +119,12 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	if rep.networkEvents > 0 {
 		t.Errorf("DevTools got %d Network events: network tracking was on while measuring", rep.networkEvents)
 	}
+}
+
+// inTurn returns tabs in the order of a round: rotated by one each round.
+func inTurn(tabs []*benchTab, round int) []*benchTab {
+	k := ((round % len(tabs)) + len(tabs)) % len(tabs)
+	return append(slices.Clone(tabs[k:]), tabs[:k]...)
 }
 
 func weigh(name string, target float64, text string) wasmSize {
@@ -482,6 +491,22 @@ func waitSubscribers(t *testing.T, srv *server.Server, channel string, n int) {
 	for deadline := time.Now().Add(time.Minute); srv.Subscribers(channel) != n; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s has %d subscribers, want %d", channel, srv.Subscribers(channel), n)
+		}
+	}
+}
+
+// Each client leads one round in len(tabs), warm-up rounds too, and the
+// others follow in their order.
+func TestInTurnRotates(t *testing.T) {
+	tabs := []*benchTab{{client: client{id: "a"}}, {client: client{id: "b"}}, {client: client{id: "c"}}}
+	want := map[int]string{-2: "bca", -1: "cab", 0: "abc", 1: "bca", 2: "cab", 3: "abc"}
+	for round, order := range want {
+		got := ""
+		for _, b := range inTurn(tabs, round) {
+			got += b.client.id
+		}
+		if got != order {
+			t.Errorf("round %d: order %s, want %s", round, got, order)
 		}
 	}
 }

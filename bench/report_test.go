@@ -134,7 +134,7 @@ func (r *report) markdown() string {
 	if r.chromium == "" {
 		w("Not run: %s.\n\n", r.browserSkip)
 	} else {
-		w("%s, headless, a tab per client against one in-process server on 127.0.0.1; echo runs in %d rounds and burst in %d, the clients in turn, so that a busy spell of the shared machine falls on all of them. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.cfg.echoRounds, r.cfg.rounds, r.networkEvents)
+		w("%s, headless, a tab per client against one in-process server on 127.0.0.1; echo runs in %d rounds and burst in %d, the clients in turn (each round starting with the next), so that a busy spell of the shared machine falls on all of them. DevTools network tracking is off (it slows WebSocket traffic two to three times): %d Network events reached DevTools in the whole run. ", r.chromium, r.cfg.echoRounds, r.cfg.rounds, r.networkEvents)
 		if r.isolated {
 			w("Pages are cross-origin isolated (COOP and COEP), so `performance.now()` has 5 µs steps. ")
 		} else {
