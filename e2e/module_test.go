@@ -198,6 +198,25 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if i := slices.Index(statuses, "reconnecting"); i < 0 || !slices.Contains(statuses[i:], "connected") {
 		t.Errorf("statuses %v: want connected, reconnecting, then connected", statuses)
 	}
+	// Publishes after a reconnect are written by JavaScript at once
+	// again, the first one too: realtime.js keeps the socket of its last
+	// publish (r7's), and asks Go for the new one once that is closed.
+	evalJS[bool](t, ctx, `t.listen(t.ws, "row2", "echo:row"), t.ws.publish("echo:row", { text: "r7" }), true`)
+	waitFor(t, ctx, "r7", `t.got("row2", "r7") === 1`)
+	srv.stop()
+	waitFor(t, ctx, "the module to notice the second restart", `t.ws.status === "reconnecting"`)
+	srv.start()
+	waitFor(t, ctx, "the module to reconnect again", `t.ws.status === "connected" && t.ws.state.queued === 0`)
+	before = evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`)
+	evalJS[bool](t, ctx, `["r8", "r9"].forEach((text) => t.ws.publish("echo:row", { text })), true`)
+	waitFor(t, ctx, "r9", `t.got("row2", "r9") === 1`)
+	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "row2").map((m) => m.data.text).join(",")`); got != "r7,r8,r9" {
+		t.Errorf("echoes around the second restart %q, want r7 to r9 once each, in order", got)
+	}
+	if n := evalJS[int](t, ctx, `t.rt._diagnostics().publishedNow`) - before["publishedNow"]; n != 2 {
+		t.Errorf("after the second restart, %d publishes written by JavaScript, want 2", n)
+	}
+	evalJS[bool](t, ctx, `t.subs.row2(), true`)
 
 	// Two connections on one page, each with its handler.
 	evalJS[bool](t, ctx, `t.ws2 = t.rt.connect({ url: "/ws" }), t.listen(t.ws2, "c", "demo:module"), true`)

@@ -720,6 +720,7 @@ class Connection extends Base {
     this._channels = new Map(); // channel -> Set of { fn }
     this._checked = new Set(); // channels Go took a publish on (see _publishNow)
     this._publisher = undefined;
+    this._socket = 0; // see _publishNow
   }
 
   get status() {
@@ -777,10 +778,18 @@ class Connection extends Base {
       return false;
     }
     this._publisher ??= rt.call("wsPublisher", this._id);
-    const socket = rt.exports.realtimeSocket(this._id);
-    const handle = socket > 0 ? rt.sockets.get(socket) : undefined;
+    // The socket of the last publish, if it is still open, saves asking
+    // Go (a call into its code each publish): a closed socket's handle
+    // leaves rt.sockets, and Go numbers nothing for a socket other than
+    // its current one (realtimeNumber checks), which clears this.
+    let socket = this._socket;
+    let handle = socket > 0 ? rt.sockets.get(socket) : undefined;
     if (handle === undefined || !handle.open()) {
-      return false;
+      socket = this._socket = rt.exports.realtimeSocket(this._id);
+      handle = socket > 0 ? rt.sockets.get(socket) : undefined;
+      if (handle === undefined || !handle.open()) {
+        return false;
+      }
     }
     // The caller's code may run here (toJSON): the socket is checked
     // again after it, and from there to the write only Go runs.
@@ -795,6 +804,7 @@ class Connection extends Base {
     // most 20.
     const n = rt.exports.realtimeNumber(this._id, socket, 3 * (head.length + tail.length + 20));
     if (n <= 0) {
+      this._socket = 0;
       return false;
     }
     handle.sendText(`${head}${n}${tail}`); // open, as nothing ran since
