@@ -21,7 +21,9 @@ type config struct {
 	// the machine then falls on every client more evenly).
 	echoRounds int
 	// warmUp rounds of each run first, not counted: V8 runs wasm in its
-	// baseline compiler until a function has run a while.
+	// baseline compiler until a function has run a while, and compiles
+	// the functions that have in the background, on the same cores. The
+	// table shows the warm-up's echo apart.
 	warmUp int
 
 	liveRows int           // rows of the live feed
@@ -48,10 +50,13 @@ var (
 		idleConns: 200,
 		brotli:    5,
 	}
-	// full is `make bench`: the counts of issue 7.
+	// full is `make bench`: the counts of issue 7, after ten warm-up
+	// rounds (10,000 echoes), by which V8 has compiled nearly all of
+	// app.wasm's functions that an echo runs (bench/FINDINGS.md, "How
+	// long V8 compiles").
 	full = config{
 		mode:  "full",
-		echoN: 10_000, burstM: 100_000, rounds: 10, echoRounds: 50, warmUp: 2,
+		echoN: 10_000, burstM: 100_000, rounds: 10, echoRounds: 50, warmUp: 10,
 		liveRows: 100, liveRate: 5_000, liveFor: 10 * time.Second,
 		hubSubs: 1_000, hubMsgs: 1_000, hubWindow: 32, hubLatency: 200,
 		idleConns: 10_000,

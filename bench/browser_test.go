@@ -111,6 +111,10 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 		b.front()
 		b.profiled("live", 0, func() { b.figs.live = b.live() })
 		b.figs.echo = b.echoFigures()
+		b.figs.warmEchoP50 = unmeasured
+		if len(b.warmRTT) > 0 {
+			b.figs.warmEchoP50 = percentile(slices.Sorted(slices.Values(b.warmRTT)), 50)
+		}
 		b.figs.burstRate = float64(b.burstCount) / b.burstMS * 1000
 		t.Logf("%s: %+v", b.client.name, b.figs)
 		rep.clients = append(rep.clients, b.figs)
@@ -226,6 +230,7 @@ type benchTab struct {
 
 	figs       clientFigures
 	rtt        []float64 // echo round trips so far, ms
+	warmRTT    []float64 // the warm-up's
 	burstCount int       // burst messages after the first of each round
 	burstMS    float64   // burst time, first to last receive, over the rounds
 
@@ -327,6 +332,7 @@ func (b *benchTab) echo(round, n int) {
 	p50 := percentile(slices.Sorted(slices.Values(res.RTT)), 50)
 	if round < 0 {
 		b.figs.warmEcho = append(b.figs.warmEcho, p50)
+		b.warmRTT = append(b.warmRTT, res.RTT...)
 		return
 	}
 	b.rtt = append(b.rtt, res.RTT...)
