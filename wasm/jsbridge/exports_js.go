@@ -52,12 +52,6 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 	}
 	table.Set("kinds", kinds)
 
-	export("wsOpen", func(a args) (any, error) {
-		return nil, b.OpenWebSocket(a.int(0), a.bytes(1), pageURL())
-	})
-	export("wsConnect", func(a args) (any, error) { return nil, b.Connect(a.int(0)) })
-	export("wsDisconnect", func(a args) (any, error) { return nil, b.Disconnect(a.int(0)) })
-	export("wsReconnect", func(a args) (any, error) { return nil, b.Reconnect(a.int(0)) })
 	// Messages to send come as JSON envelopes, UTF-8 in the callbox (a
 	// Uint8Array of realtime.js): one copy, where six string arguments
 	// would cost a copy and a finalizer each.
@@ -66,11 +60,6 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		callboxLen int    // its length, read once: a call into JavaScript
 		boxed      []byte // fromCallbox's buffer
 	)
-	export("callbox", func(a args) (any, error) {
-		callbox = a.at(0, js.TypeObject, "a Uint8Array")
-		callboxLen = callbox.Length()
-		return nil, nil
-	})
 	// fromCallbox returns the callbox's first n bytes, in a buffer reused
 	// by the next call: its callers decode them at once and keep nothing
 	// of them (protocol.Decode and parseRuns copy what they keep).
@@ -145,90 +134,106 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		}
 		return int32(conn)
 	}
-	// wsSend(id, n): the message is n bytes in the callbox.
-	export("wsSend", func(a args) (any, error) {
-		e, err := envelope(a.int(1))
-		if err != nil {
-			return nil, err
-		}
-		return nil, b.Send(a.int(0), e)
-	})
-	// wsRequest(id, request, n, timeout)
-	export("wsRequest", func(a args) (any, error) {
-		e, err := envelope(a.int(2))
-		if err != nil {
-			return nil, err
-		}
-		return nil, b.Request(a.int(0), a.int(1), e, a.millis(3))
-	})
-	export("wsPublisher", func(a args) (any, error) { return b.Publisher(a.int(0)) })
 	socketNow = b.Socket
 	numberNow = b.NumberNow
-	export("wsSubscribe", func(a args) (any, error) { return nil, b.Subscribe(a.int(0), a.str(1)) })
-	export("wsUnsubscribe", func(a args) (any, error) { return nil, b.Unsubscribe(a.int(0), a.str(1)) })
-	export("close", func(a args) (any, error) { b.Close(a.int(0)); return nil, nil })
 
-	export("sseOpen", func(a args) (any, error) {
-		return nil, b.OpenEventSource(a.int(0), a.bytes(1), pageURL())
-	})
-	export("sseReopen", func(a args) (any, error) { return nil, b.OpenStream(a.int(0)) })
-	export("sseReconnect", func(a args) (any, error) { return nil, b.ReconnectStream(a.int(0)) })
-
-	// presenceJoin(id, connection, resource, meta, options) -> session
-	export("presenceJoin", func(a args) (any, error) {
-		return b.JoinPresence(a.int(0), a.int(1), a.str(2), a.bytes(3), a.bytes(4))
-	})
-	export("presenceUpdate", func(a args) (any, error) { return nil, b.UpdatePresence(a.int(0), a.bytes(1)) })
-	export("presenceCount", func(a args) (any, error) {
-		return nil, b.WatchPresenceCount(a.int(0), a.int(1), a.str(2))
-	})
-
-	// notificationsOpen(id, connection, user, options)
-	export("notificationsOpen", func(a args) (any, error) {
-		return nil, b.OpenNotifications(a.int(0), a.int(1), a.str(2), a.bytes(3))
-	})
-	export("notificationsDo", func(a args) (any, error) {
-		return nil, b.NotificationsDo(a.int(0), a.str(1), a.str(2))
-	})
-	export("notificationsView", func(a args) (any, error) {
-		return b.NotificationsView(a.int(0), a.str(1), a.bytes(2))
-	})
-
-	export("queriesOpen", func(a args) (any, error) { return nil, b.OpenQueries(a.int(0), a.int(1)) })
-	export("queriesDo", func(a args) (any, error) { return nil, b.QueriesDo(a.int(0), a.str(1), a.str(2)) })
-	export("queriesView", func(a args) (any, error) { return b.QueriesView(a.int(0), a.str(1), a.str(2)) })
-	// queriesCancel(id, request, query, timeout)
-	export("queriesCancel", func(a args) (any, error) {
-		return nil, b.CancelQuery(a.int(0), a.int(1), a.str(2), a.millis(3))
-	})
-
-	// liveOpen(id, connection, feed, options) -> state
-	export("liveOpen", func(a args) (any, error) {
-		return b.OpenLive(a.int(0), a.int(1), a.str(2), a.bytes(3), pageURL())
-	})
-	export("liveDo", func(a args) (any, error) { return nil, b.LiveDo(a.int(0), a.str(1)) })
-	export("liveStats", func(a args) (any, error) { return b.LiveStats(a.int(0)) })
-
-	export("stats", func(args) (any, error) {
-		out := map[string]any{}
-		for k, v := range b.Stats() {
-			out[k] = v
-		}
-		// The functions held for the page's events: none once every
-		// object is closed, or one leaks.
-		if n := browser.Funcs(); n > 0 {
-			out["funcs"] = n
-		}
-		return out, nil
-	})
 	var once sync.Once
-	export("shutdown", func(args) (any, error) {
-		once.Do(func() {
-			b.Shutdown()
-			onShutdown()
-		})
-		return nil, nil
-	})
+	// One call of export, in a loop: called once for each function, its
+	// wrapper was inlined thirty times, 127 KB of realtime.wasm's code
+	// (4 KB brotli).
+	for _, e := range []struct {
+		name string
+		f    func(a args) (any, error)
+	}{
+		{"wsOpen", func(a args) (any, error) {
+			return nil, b.OpenWebSocket(a.int(0), a.bytes(1), pageURL())
+		}},
+		{"wsConnect", func(a args) (any, error) { return nil, b.Connect(a.int(0)) }},
+		{"wsDisconnect", func(a args) (any, error) { return nil, b.Disconnect(a.int(0)) }},
+		{"wsReconnect", func(a args) (any, error) { return nil, b.Reconnect(a.int(0)) }},
+		{"callbox", func(a args) (any, error) {
+			callbox = a.at(0, js.TypeObject, "a Uint8Array")
+			callboxLen = callbox.Length()
+			return nil, nil
+		}},
+		// wsSend(id, n): the message is n bytes in the callbox.
+		{"wsSend", func(a args) (any, error) {
+			e, err := envelope(a.int(1))
+			if err != nil {
+				return nil, err
+			}
+			return nil, b.Send(a.int(0), e)
+		}},
+		// wsRequest(id, request, n, timeout)
+		{"wsRequest", func(a args) (any, error) {
+			e, err := envelope(a.int(2))
+			if err != nil {
+				return nil, err
+			}
+			return nil, b.Request(a.int(0), a.int(1), e, a.millis(3))
+		}},
+		{"wsPublisher", func(a args) (any, error) { return b.Publisher(a.int(0)) }},
+		{"wsSubscribe", func(a args) (any, error) { return nil, b.Subscribe(a.int(0), a.str(1)) }},
+		{"wsUnsubscribe", func(a args) (any, error) { return nil, b.Unsubscribe(a.int(0), a.str(1)) }},
+		{"close", func(a args) (any, error) { b.Close(a.int(0)); return nil, nil }},
+		{"sseOpen", func(a args) (any, error) {
+			return nil, b.OpenEventSource(a.int(0), a.bytes(1), pageURL())
+		}},
+		{"sseReopen", func(a args) (any, error) { return nil, b.OpenStream(a.int(0)) }},
+		{"sseReconnect", func(a args) (any, error) { return nil, b.ReconnectStream(a.int(0)) }},
+		// presenceJoin(id, connection, resource, meta, options) -> session
+		{"presenceJoin", func(a args) (any, error) {
+			return b.JoinPresence(a.int(0), a.int(1), a.str(2), a.bytes(3), a.bytes(4))
+		}},
+		{"presenceUpdate", func(a args) (any, error) { return nil, b.UpdatePresence(a.int(0), a.bytes(1)) }},
+		{"presenceCount", func(a args) (any, error) {
+			return nil, b.WatchPresenceCount(a.int(0), a.int(1), a.str(2))
+		}},
+		// notificationsOpen(id, connection, user, options)
+		{"notificationsOpen", func(a args) (any, error) {
+			return nil, b.OpenNotifications(a.int(0), a.int(1), a.str(2), a.bytes(3))
+		}},
+		{"notificationsDo", func(a args) (any, error) {
+			return nil, b.NotificationsDo(a.int(0), a.str(1), a.str(2))
+		}},
+		{"notificationsView", func(a args) (any, error) {
+			return b.NotificationsView(a.int(0), a.str(1), a.bytes(2))
+		}},
+		{"queriesOpen", func(a args) (any, error) { return nil, b.OpenQueries(a.int(0), a.int(1)) }},
+		{"queriesDo", func(a args) (any, error) { return nil, b.QueriesDo(a.int(0), a.str(1), a.str(2)) }},
+		{"queriesView", func(a args) (any, error) { return b.QueriesView(a.int(0), a.str(1), a.str(2)) }},
+		// queriesCancel(id, request, query, timeout)
+		{"queriesCancel", func(a args) (any, error) {
+			return nil, b.CancelQuery(a.int(0), a.int(1), a.str(2), a.millis(3))
+		}},
+		// liveOpen(id, connection, feed, options) -> state
+		{"liveOpen", func(a args) (any, error) {
+			return b.OpenLive(a.int(0), a.int(1), a.str(2), a.bytes(3), pageURL())
+		}},
+		{"liveDo", func(a args) (any, error) { return nil, b.LiveDo(a.int(0), a.str(1)) }},
+		{"liveStats", func(a args) (any, error) { return b.LiveStats(a.int(0)) }},
+		{"stats", func(args) (any, error) {
+			out := map[string]any{}
+			for k, v := range b.Stats() {
+				out[k] = v
+			}
+			// The functions held for the page's events: none once every
+			// object is closed, or one leaks.
+			if n := browser.Funcs(); n > 0 {
+				out["funcs"] = n
+			}
+			return out, nil
+		}},
+		{"shutdown", func(args) (any, error) {
+			once.Do(func() {
+				b.Shutdown()
+				onShutdown()
+			})
+			return nil, nil
+		}},
+	} {
+		export(e.name, e.f)
+	}
 
 	return table, func() {
 		sendNow, receiveNow, socketNow, numberNow = nil, nil, nil, nil
