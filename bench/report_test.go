@@ -150,7 +150,7 @@ func (r *report) markdown() string {
 		w("%s\n", r.browserTable())
 		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
 		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
-		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.Publish; SendBuffer raised to hold them, so its writer batches up to 32 KiB a frame); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds.\n", groupDigits(float64(r.cfg.burstM)))
+		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.PublishAll: the subscriber's writer gets them all queued, SendBuffer raised to hold them, and sends them in frames of up to 32 KiB); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds.\n", groupDigits(float64(r.cfg.burstM)))
 		w("- Live: a feed of %d rows gets %s upserts a second for %v (Server.NewFeed). Plain JS applies deltas and draws the changed rows once per animation frame; realtime.js draws the state its live() hands over; go-app renders LiveTable. Busy is the renderer's main-thread task time over the window (CDP Performance.getMetrics).\n", r.cfg.liveRows, groupDigits(float64(r.cfg.liveRate)), r.cfg.liveFor)
 		w("%s", r.byRound())
 		w("%s", r.warmUp())

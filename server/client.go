@@ -137,6 +137,26 @@ func (c *client) enqueue(frame []byte) {
 	}
 }
 
+// enqueueAll is enqueue of frames together: the writer is woken once, with
+// all of them queued.
+func (c *client) enqueueAll(frames [][]byte) {
+	if c.isClosing() {
+		return
+	}
+	c.queueMu.Lock()
+	if len(c.queue)+len(frames) > c.sendBuffer {
+		c.queueMu.Unlock()
+		c.closeWith(protocol.CloseTryAgainLater, "too slow to read")
+		return
+	}
+	c.queue = append(c.queue, frames...)
+	c.queueMu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+}
+
 // enqueueReply queues an answer to this client's own request, waiting for
 // room: a client that sends faster than it reads is slowed down (its
 // frames wait in TCP) rather than closed, and only its own reader waits.

@@ -164,6 +164,43 @@ func (h *hub) publish(name string, data json.RawMessage, publisher string, seq u
 	return false, nil
 }
 
+// publishAll publishes each of data on a channel, in order, as one step:
+// no other publish on the channel comes between them, and each subscriber
+// gets them queued together, so that its writer sends them in frames as
+// full as it can rather than as they come. A subscriber whose queue
+// cannot hold them all is closed, as one that falls behind is.
+func (h *hub) publishAll(name string, data []json.RawMessage) error {
+	l := h.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	last, _, err := h.history.Head(name, "")
+	if err != nil {
+		return err
+	}
+	frames := make([][]byte, 0, len(data))
+	for _, d := range data {
+		now := h.clock.Now()
+		m := HistoryMessage{ID: nextID(last, now), Timestamp: now.UnixMilli(), Data: d}
+		frame, err := encodeMessage(name, m)
+		if err != nil {
+			return err
+		}
+		if err := h.history.Append(name, m); err != nil {
+			return err
+		}
+		last = m.ID
+		frames = append(frames, frame)
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if ch := h.channels[name]; ch != nil {
+		for c := range ch.subs {
+			c.enqueueAll(frames)
+		}
+	}
+	return nil
+}
+
 // nextID numbers the message after last. A channel the history does not
 // know starts at the time in microseconds, so that its ids go on growing
 // across a restart that lost the history: a client that kept an id from

@@ -122,3 +122,73 @@ func TestTooManyChannels(t *testing.T) {
 	c.refusedOn(protocol.Envelope{Type: protocol.TypePublish, Channel: "echo:3", Ref: "e3"}, protocol.CodeTooManyChannel)
 	c.roundTrip()
 }
+
+// PublishAll delivers a burst in order with consecutive ids, keeps it in
+// the history, and publishes nothing when one of its values cannot be
+// encoded.
+func TestServerPublishAll(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, Options{})
+	c := dial(t, hs, "", nil)
+	c.subscribe("feed:burst")
+
+	if err := s.PublishAll("feed:burst", 0, 1, 2, 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 5 {
+		m := c.expect(protocol.TypeMessage, "feed:burst", "")
+		if string(m.Data) != strconv.Itoa(i) {
+			t.Fatalf("message %d has data %s", i, m.Data)
+		}
+		if len(ids) > 0 && m.ID != nextMessageID(t, ids[len(ids)-1]) {
+			t.Fatalf("message %d has id %s after %s", i, m.ID, ids[len(ids)-1])
+		}
+		ids = append(ids, m.ID)
+	}
+	// A late subscriber replays the burst from the history.
+	late := dial(t, hs, "", nil)
+	late.send(protocol.Envelope{Type: protocol.TypeSubscribe, Channel: "feed:burst", Ref: "s", Data: json.RawMessage(`{"since":"` + ids[1] + `"}`)})
+	for _, want := range ids[2:] {
+		if m := late.expect(protocol.TypeMessage, "feed:burst", ""); m.ID != want {
+			t.Fatalf("replayed id %s, want %s", m.ID, want)
+		}
+	}
+	late.expect(protocol.TypeAck, "feed:burst", "s")
+
+	if err := s.PublishAll("feed:burst", 5, func() {}); err == nil {
+		t.Fatal("a burst with unencodable data was published")
+	}
+	if err := s.PublishAll("echo:x", 1); !errors.Is(err, ErrEchoChannel) {
+		t.Fatalf("burst on echo: %v, want ErrEchoChannel", err)
+	}
+	if err := s.PublishAll("no-kind", 1); err == nil {
+		t.Fatal("burst on a malformed channel succeeded")
+	}
+	// Nothing of the refused burst came: the next message is 6.
+	if err := s.Publish("feed:burst", 6); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.expect(protocol.TypeMessage, "feed:burst", ""); string(m.Data) != "6" || m.ID != nextMessageID(t, ids[4]) {
+		t.Fatalf("after a refused burst got %s with id %s, want 6 after %s", m.Data, m.ID, ids[4])
+	}
+}
+
+// A burst longer than a subscriber's send buffer closes it with 1013; a
+// shorter one is delivered whole.
+func TestPublishAllLongerThanTheBufferCloses(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, Options{SendBuffer: 4})
+	c := dial(t, hs, "", nil)
+	c.subscribe("feed:x")
+	if err := s.PublishAll("feed:x", 1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c.expect(protocol.TypeMessage, "feed:x", "")
+	}
+	if err := s.PublishAll("feed:x", 1, 2, 3, 4, 5); err != nil {
+		t.Fatal(err)
+	}
+	c.expectClose(protocol.CloseTryAgainLater)
+}

@@ -114,6 +114,47 @@ func (s *Server) Subscribers(channel string) int { return s.hub.subscribers(chan
 // on a slow subscriber, so server-side feeds can call it from any
 // goroutine.
 func (s *Server) Publish(channel string, data any) error {
+	if err := publishable(channel); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("failed to encode data for %q: %w", channel, err)
+	}
+	if _, err := s.hub.publish(channel, raw, "", 0); err != nil {
+		return fmt.Errorf("failed to publish to %q: %w", channel, err)
+	}
+	return nil
+}
+
+// PublishAll publishes each of data on channel, in order, as Publish
+// does, as one burst: no other publish on the channel comes between
+// them, and each subscriber's writer gets them all at once, so that they
+// go out in frames as full as the socket takes (a backfill, a burst). A
+// subscriber whose send buffer ([Options.SendBuffer]) has no room for
+// them all is closed with 1013, as one that falls behind is: a burst
+// longer than the buffer closes every subscriber. Nothing is published
+// when one of data cannot be encoded.
+func (s *Server) PublishAll(channel string, data ...any) error {
+	if err := publishable(channel); err != nil {
+		return err
+	}
+	raw := make([]json.RawMessage, len(data))
+	for i, d := range data {
+		var err error
+		if raw[i], err = json.Marshal(d); err != nil {
+			return fmt.Errorf("failed to encode data %d for %q: %w", i, channel, err)
+		}
+	}
+	if err := s.hub.publishAll(channel, raw); err != nil {
+		return fmt.Errorf("failed to publish to %q: %w", channel, err)
+	}
+	return nil
+}
+
+// publishable reports why the server may not publish on channel: a
+// malformed name, an echo channel or a notifications one.
+func publishable(channel string) error {
 	if err := protocol.ValidChannel(channel); err != nil {
 		return fmt.Errorf("failed to publish: %w", err)
 	}
@@ -122,13 +163,6 @@ func (s *Server) Publish(channel string, data any) error {
 		return fmt.Errorf("failed to publish to %q: %w", channel, ErrEchoChannel)
 	case kindNotifications:
 		return fmt.Errorf("failed to publish to %q: %w", channel, errNotifyChannel)
-	}
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("failed to encode data for %q: %w", channel, err)
-	}
-	if _, err := s.hub.publish(channel, raw, "", 0); err != nil {
-		return fmt.Errorf("failed to publish to %q: %w", channel, err)
 	}
 	return nil
 }
