@@ -170,7 +170,7 @@
 // after K, oldest first, and whether some after K are no longer kept, or
 // K is a seq this history never issued. A client sends it after every
 // (re)connect with the highest seq it holds. Read state is the client's.
-// [Server.Publish] refuses notification channels.
+// [Server.Publish] and [Server.PublishAll] refuse notification channels.
 //
 // # Live feeds
 //
