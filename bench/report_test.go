@@ -119,9 +119,10 @@ func browserRows(cfg config) []browserRow {
 		{name: "live: long tasks (> 50 ms)", value: func(c clientFigures) float64 { return c.live.longTasks }, format: millis},
 		{name: "live: caught up after the last delta", value: func(c clientFigures) float64 { return c.live.catchUp }, format: millis},
 	}
-	if cfg.warmUp > 0 { // after echo p99
+	if cfg.warmUp > 0 {
 		warm := browserRow{name: fmt.Sprintf("echo p50 in the warm-up (%s round trips before)", groupDigits(float64(cfg.warmUp*cfg.echoN/cfg.rounds))), value: func(c clientFigures) float64 { return c.warmEchoP50 }, format: millis}
-		rows = slices.Insert(rows, 4, warm)
+		p99 := slices.IndexFunc(rows, func(r browserRow) bool { return r.name == "echo p99" })
+		rows = slices.Insert(rows, p99+1, warm)
 	}
 	return rows
 }

@@ -126,34 +126,15 @@ func (c *client) forceClose() {
 	c.cancel()
 }
 
-// enqueue queues a frame without ever blocking: a client whose buffer is
-// full is too slow to read and is closed, so it cannot stall the others.
-func (c *client) enqueue(frame []byte) {
+// enqueue queues frames, together, without ever blocking: a client whose
+// buffer has no room for them is too slow to read and is closed, so it
+// cannot stall the others.
+func (c *client) enqueue(frames ...[]byte) {
 	if c.isClosing() {
 		return
 	}
-	if !c.push(frame) {
+	if !c.push(frames...) {
 		c.closeWith(protocol.CloseTryAgainLater, "too slow to read")
-	}
-}
-
-// enqueueAll is enqueue of frames together: the writer is woken once, with
-// all of them queued.
-func (c *client) enqueueAll(frames [][]byte) {
-	if c.isClosing() {
-		return
-	}
-	c.queueMu.Lock()
-	if len(c.queue)+len(frames) > c.sendBuffer {
-		c.queueMu.Unlock()
-		c.closeWith(protocol.CloseTryAgainLater, "too slow to read")
-		return
-	}
-	c.queue = append(c.queue, frames...)
-	c.queueMu.Unlock()
-	select {
-	case c.ready <- struct{}{}:
-	default:
 	}
 }
 
@@ -174,14 +155,15 @@ func (c *client) enqueueReply(frame []byte) {
 	}
 }
 
-// push queues frame unless the queue is full, and wakes writeLoop.
-func (c *client) push(frame []byte) bool {
+// push queues frames unless the queue has no room for them all, and
+// wakes writeLoop once.
+func (c *client) push(frames ...[]byte) bool {
 	c.queueMu.Lock()
-	if len(c.queue) >= c.sendBuffer {
+	if len(c.queue)+len(frames) > c.sendBuffer {
 		c.queueMu.Unlock()
 		return false
 	}
-	c.queue = append(c.queue, frame)
+	c.queue = append(c.queue, frames...)
 	c.queueMu.Unlock()
 	select {
 	case c.ready <- struct{}{}:

@@ -145,22 +145,11 @@ func (h *hub) publish(name string, data json.RawMessage, publisher string, seq u
 		h.repeats.Add(1)
 		return true, nil
 	}
-	now := h.clock.Now()
-	m := HistoryMessage{ID: nextID(last, now), Publisher: publisher, Seq: seq, Timestamp: now.UnixMilli(), Data: data}
-	frame, err := encodeMessage(name, m)
+	frame, _, err := h.keepLocked(name, last, publisher, seq, data)
 	if err != nil {
 		return false, err
 	}
-	if err := h.history.Append(name, m); err != nil {
-		return false, err
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if ch := h.channels[name]; ch != nil {
-		for c := range ch.subs {
-			c.enqueue(frame)
-		}
-	}
+	h.broadcast(name, frame)
 	return false, nil
 }
 
@@ -177,28 +166,29 @@ func (h *hub) publishAll(name string, data []json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	frames := make([][]byte, 0, len(data))
-	for _, d := range data {
-		now := h.clock.Now()
-		m := HistoryMessage{ID: nextID(last, now), Timestamp: now.UnixMilli(), Data: d}
-		frame, err := encodeMessage(name, m)
-		if err != nil {
+	frames := make([][]byte, len(data))
+	for i, d := range data {
+		if frames[i], last, err = h.keepLocked(name, last, "", 0, d); err != nil {
 			return err
 		}
-		if err := h.history.Append(name, m); err != nil {
-			return err
-		}
-		last = m.ID
-		frames = append(frames, frame)
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if ch := h.channels[name]; ch != nil {
-		for c := range ch.subs {
-			c.enqueueAll(frames)
-		}
-	}
+	h.broadcast(name, frames...)
 	return nil
+}
+
+// keepLocked numbers data as the message of a channel after last, keeps
+// it in the history, and returns its frame and its id. The caller holds
+// the channel's lock.
+func (h *hub) keepLocked(name string, last uint64, publisher string, seq uint64, data json.RawMessage) (frame []byte, id uint64, err error) {
+	now := h.clock.Now()
+	m := HistoryMessage{ID: nextID(last, now), Publisher: publisher, Seq: seq, Timestamp: now.UnixMilli(), Data: data}
+	if frame, err = encodeMessage(name, m); err != nil {
+		return nil, 0, err
+	}
+	if err := h.history.Append(name, m); err != nil {
+		return nil, 0, err
+	}
+	return frame, m.ID, nil
 }
 
 // nextID numbers the message after last. A channel the history does not
@@ -274,9 +264,9 @@ func (h *hub) replay(c *client, name string, msgs []HistoryMessage) {
 	}
 }
 
-// broadcast sends an encoded envelope to every subscriber of a channel.
-// The bytes are shared and must never be modified.
-func (h *hub) broadcast(name string, frame []byte) {
+// broadcast sends encoded envelopes to every subscriber of a channel,
+// queued together. The bytes are shared and must never be modified.
+func (h *hub) broadcast(name string, frames ...[]byte) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	ch := h.channels[name]
@@ -284,7 +274,7 @@ func (h *hub) broadcast(name string, frame []byte) {
 		return
 	}
 	for c := range ch.subs {
-		c.enqueue(frame)
+		c.enqueue(frames...)
 	}
 }
 

@@ -36,12 +36,11 @@
 // returns false when the socket is not open (a browser silently drops
 // what is sent then); Go invokes it without its object, as a function;
 // grow(n) gives outbox room for n bytes and returns it. When direct
-// gives memory (the program's WebAssembly.Memory), handle.sendFrom(at, n)
-// is send for the n bytes at address at of it: Go's own bytes, read where
-// they are rather than copied into outbox first; with direct.sendArgs, the
-// address of two 32-bit numbers in it, handle.sendFromArgs() is sendFrom
-// of the address and length found there. Listening stops with the
-// socket's close.
+// gives memory (the program's WebAssembly.Memory) and sendArgs (the
+// address of two 32-bit numbers in it), handle.sendFromArgs() is send for
+// the bytes whose address and length those numbers hold: Go's own bytes,
+// read where they are rather than copied into outbox first. Listening
+// stops with the socket's close.
 //
 // direct, when given, is {take, receive, id}: take(id, text), when
 // given, is offered each batch of text frames first, before it is encoded
@@ -59,7 +58,7 @@
 // wasm_exec.js's Go object and the name of its export (see
 // resumingReceive), with room and roomSize: where in memory Go takes a
 // short batch, written there rather than into the inbox (grown is then 2).
-// Both give memory, the program's WebAssembly.Memory (see sendFrom).
+// Both give memory, the program's WebAssembly.Memory (see sendFromArgs).
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
@@ -98,8 +97,8 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     },
   };
   const memory = direct?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    handle.sendFrom = (at, n) => {
+  if (memory instanceof WebAssembly.Memory && direct.sendArgs > 0) {
+    const sendFrom = (at, n) => {
       if (ws.readyState !== WebSocket.OPEN) {
         return false;
       }
@@ -107,19 +106,17 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       globalThis.realtimeSocketQueue.sentFrom++; // for tests
       return true;
     };
-    // sendFromArgs is sendFrom with its arguments where direct.sendArgs
-    // says: two 32-bit numbers in Go's memory, which Go's Write leaves
-    // there rather than pass them (each a js.ValueOf, before the send).
-    if (direct.sendArgs > 0) {
-      let args = null;
-      handle.sendFromArgs = () => {
-        if (args === null || args.buffer !== memory.buffer) {
-          args = new Uint32Array(memory.buffer, direct.sendArgs, 2); // again when the memory grew
-        }
-        globalThis.realtimeSocketQueue.sentFromArgs++; // for tests
-        return handle.sendFrom(args[0], args[1]);
-      };
-    }
+    // The address and length are where direct.sendArgs says, which Go's
+    // Write leaves there rather than pass them (each a js.ValueOf, before
+    // the send).
+    let args = null;
+    handle.sendFromArgs = () => {
+      if (args === null || args.buffer !== memory.buffer) {
+        args = new Uint32Array(memory.buffer, direct.sendArgs, 2); // again when the memory grew
+      }
+      globalThis.realtimeSocketQueue.sentFromArgs++; // for tests
+      return sendFrom(args[0], args[1]);
+    };
   }
   direct?.handles?.set(direct.id, handle);
 
