@@ -512,7 +512,8 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 				{line(4, `{"text":"four"}`), line(5, `{"text":"five"}`)},
 				// ... so that 5 again is a repeat, dropped on Go's way.
 				{line(5, `{"text":"five again"}`), line(6, `{"text":"six"}`)},
-				// Past 2^53 a Number would round the id: Go's way.
+				// Past 2^53, where a Number would round them, the ids still
+				// compare exactly: the repeat goes Go's way.
 				{line(1<<53+1, `{"text":"big"}`)},
 				{line(1<<53+1, `{"text":"big again"}`), line(1<<53+2, `{"text":"bigger"}`)},
 			} {

@@ -42,10 +42,11 @@
 // read where they are rather than copied into outbox first. Listening
 // stops with the socket's close.
 //
-// direct, when given, is {take, receive, id}: take(id, text), when
-// given, is offered each batch of text frames first, before it is encoded
-// for Go, and returns true when it took it (realtime.js, which parses the
-// batch itself when Go only needs its ids). receive(id, n, grown, text) is
+// direct, when given, is {take, receive, id}: take(id, texts), when
+// given, is offered each batch of text frames first, an array of their
+// texts, before they are joined and encoded for Go, and returns true when
+// it took them (realtime.js, which parses the batch itself when Go only
+// needs its ids). receive(id, n, grown, text) is
 // offered the batches take did not take, as onFrames would get it plus
 // the batch's text, and returns true when it took it. It calls a wasm
 // export, which costs a fraction of a microsecond where onFrames, a
@@ -129,11 +130,11 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     const n = binaries;
     texts = [];
     binaries = 0;
-    const text = batch.length === 1 ? batch[0] : batch.join("\n");
     lastFlush = performance.now();
-    if (direct?.take && n === 0 && take(text)) {
+    if (direct?.take && n === 0 && take(batch)) {
       return;
     }
+    const text = batch.length === 1 ? batch[0] : batch.join("\n");
     // A short batch for go-app goes straight into Go's memory.
     if (roomed && n === 0 && text.length <= direct.roomSize) {
       const written = globalThis.realtimeEncodeText(text, roomView());
@@ -155,9 +156,9 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     onFrames(written, batch.length, n, grown);
   };
-  const take = (text) => {
+  const take = (texts) => {
     try {
-      return direct.take(direct.id, text) === true;
+      return direct.take(direct.id, texts) === true;
     } catch {
       return false; // Go is gone: onFrames reports it
     }

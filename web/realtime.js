@@ -134,16 +134,110 @@ function report(err) {
   }
 }
 
-// numericID matches the ids takeNow hands Go as numbers (the server's
-// count microseconds: 16 digits), which a Number holds exactly up to
-// Number.MAX_SAFE_INTEGER.
-const numericID = /^[0-9]{1,16}$/;
-// numericIDField finds such an id in a line as the server writes it.
-const numericIDField = /"id":"[0-9]{1,16}"/;
+// takeNow hands Go the ids it checks as text: decimal numbers of 1 to 19
+// digits without a leading zero (the server's count microseconds, 16
+// digits), which Go's uint64 holds. As strings, the longer of two is the
+// larger, and of the same length the later in order: no Number to make,
+// none to round. idField finds such an id in a line as the server
+// writes it.
+const idField = /"id":"[1-9][0-9]{0,18}"/;
+
+function isID(s) {
+  const n = s.length;
+  if (n === 0 || n > 19 || s.charCodeAt(0) === 48 /* 0 */) {
+    return false;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// idAfter reports whether the id a comes after the id b (both isID, or
+// b "0", before every id).
+function idAfter(a, b) {
+  return a.length > b.length || (a.length === b.length && a > b);
+}
+
+// parseMessages parses a batch of the server's frames, a message a line,
+// when every line is a message whose id (isID) rises on its channel, and
+// returns the messages and their runs for Go, a line a channel: "first
+// last channel". Anything else gives null.
+function parseMessages(texts) {
+  const msgs = [];
+  const runs = new Map(); // channel -> [first id, last id]
+  let channel = null;
+  let run;
+  for (const text of texts) {
+    for (const line of text.split("\n")) {
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return null; // reported on Go's way
+      }
+      if (msg?.type !== "message") {
+        return null;
+      }
+      const id = msg.id;
+      if (typeof msg.channel !== "string" || typeof id !== "string" || !isID(id)) {
+        return null;
+      }
+      if (msg.channel !== channel) {
+        channel = msg.channel;
+        run = runs.get(channel);
+        if (run === undefined) {
+          if (channel.includes("\n")) {
+            return null; // the runs are a line each
+          }
+          run = [id, "0"];
+          runs.set(channel, run);
+        }
+      }
+      if (!idAfter(id, run[1])) {
+        return null; // a repeat: Go's way drops it
+      }
+      run[1] = id;
+      msgs.push(msg);
+    }
+  }
+  let heads = "";
+  for (const [c, [first, last]] of runs) {
+    heads += `${first} ${last} ${c}\n`;
+  }
+  return { msgs, heads };
+}
 
 // linesOf splits a batch of the server's frames into its lines.
 function linesOf(text) {
   return text.includes("\n") ? text.split("\n") : [text];
+}
+
+// deliverTo hands a message to a subscriber, and reports what it throws.
+function deliverTo(fn, msg) {
+  try {
+    fn(msg.data, msg);
+  } catch (err) {
+    report(err);
+  }
+}
+
+// deliverAll hands a message to a channel's subscribers (a Set of {fn}),
+// those subscribed when it came.
+function deliverAll(subs, msg) {
+  if (subs.size === 1) {
+    // The common case, without a copy of the set per message.
+    deliverTo(subs.values().next().value.fn, msg);
+    return;
+  }
+  for (const entry of Array.from(subs)) {
+    if (subs.has(entry)) {
+      deliverTo(entry.fn, msg);
+    }
+  }
 }
 
 function safely(fn, ...args) {
@@ -274,58 +368,30 @@ class Runtime {
       }
       return true;
     };
-    // takeNow offers Go a socket's batch of frames as JavaScript parsed
-    // it, before any of it is encoded for Go: when every line is a
-    // message with a numeric id, rising on each channel, Go checks each
-    // channel's run of ids against those it has seen (the wasm export
-    // realtimeRelay), records them and answers with the connection's id;
-    // the messages are then delivered as parsed. JSON.parse, which the
-    // subscribers need anyway, is all the batch costs. Anything else
-    // (a repeat, an ack, a line JSON.parse refuses, a channel Go also
-    // listens to) goes to receiveNow, which hands it to Go.
-    this.takeNow = (id, text) => {
+    // takeNow offers Go a socket's batch of text frames as JavaScript
+    // parsed them, before any of it is encoded for Go: when every line is
+    // a message whose id rises on its channel (parseMessages), Go checks
+    // each channel's run of ids against those it has seen (the wasm
+    // export realtimeRelay), records them and answers with the
+    // connection's id; the messages are then delivered as parsed.
+    // JSON.parse, which the subscribers need anyway, is all the batch
+    // costs. Anything else (a repeat, an ack, a line JSON.parse refuses,
+    // a channel Go also listens to) goes to receiveNow, which hands it to
+    // Go.
+    this.takeNow = (id, texts) => {
       if (!this.canExport("realtimeRelay")) {
         return false;
       }
-      const nl = text.indexOf("\n");
-      if (!numericIDField.test(nl < 0 ? text : text.slice(0, nl))) {
-        return false; // no numeric id (another capability's): not parsed twice
+      const first = texts[0];
+      const nl = first.indexOf("\n");
+      if (!idField.test(nl < 0 ? first : first.slice(0, nl))) {
+        return false; // no such id (another capability's): not parsed twice
       }
-      const lines = linesOf(text);
-      const msgs = new Array(lines.length);
-      const runs = new Map(); // channel -> [first id, last id]
-      for (let i = 0; i < lines.length; i++) {
-        let msg;
-        try {
-          msg = JSON.parse(lines[i]);
-        } catch {
-          return false; // reported on Go's way
-        }
-        if (msg?.type !== "message" || typeof msg.channel !== "string" || typeof msg.id !== "string" || !numericID.test(msg.id)) {
-          return false;
-        }
-        const n = Number(msg.id);
-        if (n > Number.MAX_SAFE_INTEGER) {
-          return false;
-        }
-        const run = runs.get(msg.channel);
-        if (run === undefined) {
-          if (msg.channel.includes("\n")) {
-            return false; // the runs are a line each
-          }
-          runs.set(msg.channel, [n, n]);
-        } else if (n > run[1]) {
-          run[1] = n;
-        } else {
-          return false; // a repeat: Go's way drops it
-        }
-        msgs[i] = msg;
+      const parsed = parseMessages(texts);
+      if (parsed === null) {
+        return false;
       }
-      let heads = "";
-      for (const [channel, [first, last]] of runs) {
-        heads += `${first} ${last} ${channel}\n`;
-      }
-      const written = this.encodeText(heads, this.callbox);
+      const written = this.encodeText(parsed.heads, this.callbox);
       if (written < 0) {
         return false; // longer than the callbox
       }
@@ -334,7 +400,7 @@ class Runtime {
         return false;
       }
       this.parsedNow++;
-      this.deliverNow([-2, conn, msgs]);
+      this.deliverNow([-2, conn, parsed.msgs]);
       return true;
     };
     this.mailboxFor = (n) => (this.mailbox = new Uint8Array(Math.max(n, 2 * this.mailbox.length)));
@@ -441,10 +507,7 @@ class Runtime {
   // deliverParsed delivers the messages of connection id that takeNow
   // parsed.
   deliverParsed(id, msgs) {
-    const conn = this.objects.get(id);
-    for (const msg of msgs) {
-      conn?._message(msg);
-    }
+    this.objects.get(id)?._messages(msgs);
   }
 
   // canExport reports whether the module's wasm export name may be called
@@ -876,18 +939,27 @@ class Connection extends Base {
   // _message hands a message to its channel's subscribers.
   _message(msg) {
     const subs = this._channels.get(msg.channel);
-    if (!subs) {
-      return;
+    if (subs !== undefined) {
+      deliverAll(subs, msg);
     }
-    if (subs.size === 1) {
-      // The common case, without a copy of the set per message.
-      safely(subs.values().next().value.fn, msg.data, msg);
-      return;
-    }
-    for (const entry of Array.from(subs)) {
-      if (subs.has(entry)) {
-        safely(entry.fn, msg.data, msg);
+  }
+
+  // _messages hands a batch's messages to their channels' subscribers,
+  // looked up again only for another channel than the message before's
+  // or when there are none: a set leaves _channels only empty, and a new
+  // one is made only when there is none.
+  _messages(msgs) {
+    let channel = null;
+    let subs;
+    for (const msg of msgs) {
+      if (msg.channel !== channel || subs === undefined || subs.size === 0) {
+        channel = msg.channel;
+        subs = this._channels.get(channel);
+        if (subs === undefined) {
+          continue;
+        }
       }
+      deliverAll(subs, msg);
     }
   }
 

@@ -99,8 +99,8 @@ var direct js.Value
 // d.receive(id, n, grown, text), a JavaScript function that calls a wasm
 // export which calls ReceiveNow(id, n, grown), and returns whether Go took
 // the batch; a wasm export costs a fraction of a microsecond, a js.Func
-// call tens. Before that, d.take(id, text), when given, is offered the
-// batch's text: a JavaScript function that parses it and calls a wasm
+// call tens. Before that, d.take(id, texts), when given, is offered the
+// batch's text frames, an array: a JavaScript function that parses it and calls a wasm
 // export which calls RelayNow. Without d.receive, d.go, wasm_exec.js's Go
 // object running this program (see browser.Self), and d.export, the name
 // of its export that calls ReceiveNow, do: realtime-socket.js calls the
