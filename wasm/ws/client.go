@@ -620,9 +620,12 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	}
 	c.frames++
 	w := 0
-	for _, e := range envs {
+	for i := range envs {
+		e := &envs[i] // no copy: an envelope is 15 words
 		if e.Type == protocol.TypeMessage && c.seenLocked(e.Channel, e.ID) || namespaced(e) {
-			envs[w] = e
+			if w != i {
+				envs[w] = *e
+			}
 			w++
 		}
 	}
@@ -633,7 +636,7 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 
 // namespaced reports an envelope of another capability ("live.delta",
 // ...), which goes to its channel's subscribers as it is (see route).
-func namespaced(e protocol.Envelope) bool {
+func namespaced(e *protocol.Envelope) bool {
 	return e.Channel != "" && strings.Contains(e.Type, ".")
 }
 
@@ -775,7 +778,8 @@ const maxKeptEnvelopes = 4096
 // export itself.
 func (c *Client) inlineOnlyLocked(envs []protocol.Envelope, relays bool) bool {
 	checked := ""
-	for i, e := range envs {
+	for i := range envs {
+		e := &envs[i]
 		switch {
 		case e.Type == protocol.TypePing || e.Type == protocol.TypePong:
 		case e.Type != protocol.TypeMessage && !namespaced(e):
@@ -819,17 +823,19 @@ func (c *Client) routeFrame(envs []protocol.Envelope) {
 		}
 	}
 	for i := range envs {
-		e := envs[i]
+		e := &envs[i]
 		if e.Type != protocol.TypeMessage {
 			flush() // keep the order of everything the handlers see
-			c.route(e)
+			c.route(*e)
 			continue
 		}
 		c.mu.Lock()
 		fresh := c.seenLocked(e.Channel, e.ID)
 		c.mu.Unlock()
 		if fresh {
-			envs[w] = e
+			if w != i {
+				envs[w] = *e
+			}
 			w++
 		}
 	}
@@ -886,7 +892,7 @@ func (c *Client) route(e protocol.Envelope) {
 	default:
 		// The namespaced types of other capabilities ("presence.diff", ...)
 		// go to the subscribers of their channel, like messages.
-		if !namespaced(e) {
+		if !namespaced(&e) {
 			c.reportError(fmt.Errorf("%w %q", ErrUnknownType, e.Type))
 			return
 		}
@@ -977,7 +983,8 @@ func (c *Client) deliverAll(batch []protocol.Envelope) {
 		channel string
 		gen     uint64
 	)
-	for i, e := range batch {
+	for i := range batch {
+		e := &batch[i] // no copy but the handler's
 		if i == 0 || e.Channel != channel || c.subsGen.Load() != gen {
 			c.mu.Lock()
 			subs, channel, gen = c.subs[e.Channel], e.Channel, c.subsGen.Load()
@@ -985,7 +992,7 @@ func (c *Client) deliverAll(batch []protocol.Envelope) {
 		}
 		for _, s := range subs {
 			if !s.removed.Load() {
-				s.handler(e)
+				s.handler(*e)
 			}
 		}
 	}
