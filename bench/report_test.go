@@ -37,6 +37,7 @@ type clientFigures struct {
 	fresh, warm float64 // ms from navigation to connected
 	echo        echoFigures
 	burstRate   float64 // messages a second, first to last receive
+	burstTask   float64 // µs of the main thread's task time a burst message
 	// Each round's echo p50 and burst rate, for the ratios by round;
 	// the warm-up rounds' apart.
 	echoRounds, burstRounds []float64
@@ -109,6 +110,7 @@ func browserRows(cfg config) []browserRow {
 		{name: "echo p99", value: func(c clientFigures) float64 { return c.echo.p99 }, format: millis},
 		{name: "echo round trips", value: func(c clientFigures) float64 { return c.echo.rate }, format: perSecond},
 		{name: fmt.Sprintf("burst (%s messages) delivered", groupDigits(float64(cfg.burstM))), value: func(c clientFigures) float64 { return c.burstRate }, format: perSecond, target: &ratioTarget{ratio: 0.9}},
+		{name: "burst: main-thread task time a message", value: func(c clientFigures) float64 { return c.burstTask }, format: func(v float64) string { return fmt.Sprintf("%.2f µs", v) }},
 		{name: fmt.Sprintf("live: deltas received of %s sent in %gs", groupDigits(float64(cfg.liveRate)*window), window), value: func(c clientFigures) float64 { return c.live.deltas }, format: count},
 		{name: fmt.Sprintf("live: frames in %gs (60 Hz: %d)", window, int(60*window)), value: func(c clientFigures) float64 { return c.live.frames }, format: count},
 		{name: "live: renders", value: func(c clientFigures) float64 { return c.live.renders }, format: count},
@@ -151,7 +153,7 @@ func (r *report) markdown() string {
 		w("%s\n", r.browserTable())
 		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
 		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
-		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.PublishAll: the subscriber's writer gets them all queued, SendBuffer raised to hold them, and sends them in frames of up to 32 KiB); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds.\n", groupDigits(float64(r.cfg.burstM)))
+		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.PublishAll: the subscriber's writer gets them all queued, SendBuffer raised to hold them, and sends them in frames of up to 32 KiB); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds. The main-thread task time a message is the page's TaskDuration (CDP Performance.getMetrics) from the publish to the last message, over the rounds: a burst keeps the main thread busy its whole window, so the rate follows it; it is wall time in tasks, and grows when the machine's other work takes the core.\n", groupDigits(float64(r.cfg.burstM)))
 		w("- Live: a feed of %d rows gets %s upserts a second for %v (Server.NewFeed). Plain JS applies deltas and draws the changed rows once per animation frame; realtime.js draws the state its live() hands over; go-app renders LiveTable. Busy is the renderer's main-thread task time over the window (CDP Performance.getMetrics).\n", r.cfg.liveRows, groupDigits(float64(r.cfg.liveRate)), r.cfg.liveFor)
 		w("%s", r.byRound())
 		w("%s", r.warmUp())
