@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -516,6 +517,9 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 				// compare exactly: the repeat goes Go's way.
 				{line(1<<53+1, `{"text":"big"}`)},
 				{line(1<<53+1, `{"text":"big again"}`), line(1<<53+2, `{"text":"bigger"}`)},
+				// Up to 19 digits JavaScript compares them as text.
+				{line(math.MaxInt64, `{"text":"max"}`)},
+				{line(math.MaxInt64, `{"text":"max again"}`)},
 			} {
 				if i > 0 {
 					time.Sleep(100 * time.Millisecond) // a batch each
@@ -529,9 +533,9 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 	_, ctx := openDemo(t, server.Options{}, "/e2e/module.html")
 	waitFor(t, ctx, "the module to connect", `window.t?.timing?.connected > 0`)
 	evalJS[bool](t, ctx, fmt.Sprintf(`t.fake = t.rt.connect({ url: %q }), t.watch(t.fake, "fake"), t.listen(t.fake, "fake", "demo:relay"), true`, "ws"+strings.TrimPrefix(fake.URL, "http")+"/ws"))
-	waitFor(t, ctx, "the good lines", `t.got("fake", "bigger") === 1`)
-	time.Sleep(100 * time.Millisecond) // time for a repeat to show
-	want := "1:one,3:three,4:four,5:five,6:six,9007199254740993:big,9007199254740994:bigger"
+	waitFor(t, ctx, "the good lines", `t.got("fake", "max") === 1`)
+	time.Sleep(200 * time.Millisecond) // time for a repeat to show
+	want := "1:one,3:three,4:four,5:five,6:six,9007199254740993:big,9007199254740994:bigger,9223372036854775807:max"
 	if got := evalJS[string](t, ctx, `t.received.filter((m) => m.name === "fake").map((m) => m.id + ":" + m.data.text).join(",")`); got != want {
 		t.Errorf("received %q, want %s", got, want)
 	}
