@@ -169,6 +169,11 @@ func (h *hub) publishAll(name string, data []json.RawMessage) error {
 	frames := make([][]byte, len(data))
 	for i, d := range data {
 		if frames[i], last, err = h.keepLocked(name, last, "", 0, d); err != nil {
+			// The history kept those before: the subscribers get them too,
+			// rather than only on a replay.
+			if i > 0 {
+				h.broadcast(name, frames[:i]...)
+			}
 			return err
 		}
 	}

@@ -192,3 +192,35 @@ func TestPublishAllLongerThanTheBufferCloses(t *testing.T) {
 	}
 	c.expectClose(protocol.CloseTryAgainLater)
 }
+
+// failingHistory refuses to keep anything after its first n messages.
+type failingHistory struct {
+	History
+	n int
+}
+
+func (h *failingHistory) Append(channel string, m HistoryMessage) error {
+	if h.n == 0 {
+		return errors.New("disk full")
+	}
+	h.n--
+	return h.History.Append(channel, m)
+}
+
+// A burst whose history fails part way sends the subscribers what the
+// history kept, and reports the failure.
+func TestPublishAllSendsWhatTheHistoryKept(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, Options{History: &failingHistory{History: NewMemoryHistory(100, 10), n: 2}})
+	c := dial(t, hs, "", nil)
+	c.subscribe("feed:x")
+	if err := s.PublishAll("feed:x", 1, 2, 3); err == nil {
+		t.Fatal("a burst the history could not keep was published without an error")
+	}
+	for i := 1; i <= 2; i++ {
+		if m := c.expect(protocol.TypeMessage, "feed:x", ""); string(m.Data) != strconv.Itoa(i) {
+			t.Fatalf("message %d has data %s", i, m.Data)
+		}
+	}
+	c.roundTrip() // and nothing more
+}

@@ -100,12 +100,13 @@ var direct js.Value
 // export which calls ReceiveNow(id, n, grown), and returns whether Go took
 // the batch; a wasm export costs a fraction of a microsecond, a js.Func
 // call tens. Before that, d.take(id, texts), when given, is offered the
-// batch's text frames, an array: a JavaScript function that parses it and calls a wasm
-// export which calls RelayNow. Without d.receive, d.go, wasm_exec.js's Go
-// object running this program (see browser.Self), and d.export, the name
-// of its export that calls ReceiveNow, do: realtime-socket.js calls the
-// export, and resumes Go after the batches Go took (go-app's pages, whose
-// handlers are Go code that may wake goroutines and set timers): at once
+// batch's text frames, an array: a JavaScript function that parses them
+// and calls a wasm export which calls RelayNow. Without d.receive, d.go,
+// wasm_exec.js's Go object running this program (see browser.Self), and
+// d.export, the name of its export that calls ReceiveNow, do:
+// realtime-socket.js calls the export, and resumes Go after the batches
+// Go took (go-app's pages, whose handlers are Go code that may wake
+// goroutines and set timers): at once
 // when the export returns 1, a goroutine being ready to run, else within
 // a few milliseconds (0); -1 is a batch not taken. realtime-socket.js
 // also keeps each socket's handle in the Map d.handles by its id (see
