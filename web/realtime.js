@@ -216,7 +216,8 @@ function linesOf(text) {
   return text.includes("\n") ? text.split("\n") : [text];
 }
 
-// deliverTo hands a message to a subscriber, and reports what it throws.
+// deliverTo hands a message to a subscriber, and reports what it throws:
+// safely for the per-message path, without its array of arguments.
 function deliverTo(fn, msg) {
   try {
     fn(msg.data, msg);
