@@ -29,6 +29,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(s.opts.ReadLimit)
 
 	c := newClient(conn, s, id)
+	c.binaryOK = r.URL.Query().Get(protocol.FramesParam) == protocol.FramesBinary
 	if !s.track(c) {
 		c.cancel()
 		conn.Close(protocol.CloseServiceRestart, "server restarting")

@@ -224,3 +224,73 @@ func TestManyRequestsInOneFrame(t *testing.T) {
 		}
 	}
 }
+
+// A client that asks for frames=binary gets the server's long frames as
+// binary messages, with the bytes a text frame would hold, and its short
+// ones as text; other clients get text only. Its own frames stay text.
+func TestLongFramesGoAsBinaryWhenAsked(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, Options{SendBuffer: 1000}) // the burst at once
+	for i, tt := range []struct {
+		query  string
+		binary bool
+	}{
+		{"", false},
+		{"?frames=binary", true},
+		{"?frames=text", false},
+		{"?token=x&frames=binary", true},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			c := dial(t, hs, tt.query, nil)
+			channel := "feed:frames-" + strconv.Itoa(i)
+			c.subscribe(channel) // its ack a short text frame (next refuses binary)
+			text := "café ✓ " + strings.Repeat("x", 40)
+			const n = 300
+			data := make([]any, n)
+			for j := range data {
+				data[j] = map[string]any{"n": j, "text": text}
+			}
+			if err := s.Publish(channel, "short"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PublishAll(channel, data...); err != nil {
+				t.Fatal(err)
+			}
+			got, binaries := 0, 0
+			for got < n+1 {
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				typ, frame, err := c.conn.Read(ctx)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantType := websocket.MessageText
+				if tt.binary && len(frame) >= binaryFrom {
+					wantType = websocket.MessageBinary
+					binaries++
+				}
+				if typ != wantType {
+					t.Fatalf("a frame of %d bytes came as %v, want %v", len(frame), typ, wantType)
+				}
+				envs, err := protocol.DecodeFrame(frame)
+				if err != nil {
+					t.Fatalf("a %v frame did not decode: %v", typ, err)
+				}
+				for _, e := range envs {
+					want := `"short"`
+					if got > 0 {
+						want = `{"n":` + strconv.Itoa(got-1) + `,"text":"` + text + `"}`
+					}
+					if e.Type != protocol.TypeMessage || string(e.Data) != want {
+						t.Fatalf("message %d: %s %s, want data %s", got, e.Type, e.Data, want)
+					}
+					got++
+				}
+			}
+			if tt.binary && binaries == 0 {
+				t.Fatal("no frame came as binary")
+			}
+			c.roundTrip() // its own frames are text, and served
+		})
+	}
+}

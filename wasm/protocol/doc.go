@@ -5,8 +5,18 @@
 //
 // Every WebSocket message is a UTF-8 text frame holding one or more JSON
 // envelopes separated by '\n'. A busy sender batches several envelopes into
-// one frame so a burst costs one frame, not one per message. Binary frames are
-// not part of the protocol.
+// one frame so a burst costs one frame, not one per message. A client sends
+// text frames only: the server refuses binary ones (CodeBinaryFrame).
+//
+// A client that connects with the query parameter frames=binary
+// (FramesParam, FramesBinary) takes the server's frames as binary messages
+// too: the server may then send any frame as one, with the same UTF-8
+// bytes a text frame would hold, and sends its long frames so. A Go program
+// in a browser page asks for it: a binary message reaches it as bytes it
+// copies as they are, where a text message becomes a string that it must
+// encode back into UTF-8 (a burst's frames cost the page a quarter as
+// much so). The bytes are not checked as UTF-8 by the browser then; the
+// decoders here keep invalid bytes out of strings anyway.
 //
 // # Envelope
 //

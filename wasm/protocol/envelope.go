@@ -41,6 +41,14 @@ type Envelope struct {
 	Raw []byte `json:"-"`
 }
 
+// The query parameter of a WebSocket URL with which a client asks for the
+// server's frames as binary messages too (see Frames in the package doc):
+// ?frames=binary.
+const (
+	FramesParam  = "frames"
+	FramesBinary = "binary"
+)
+
 // Error codes carried by error envelopes.
 const (
 	CodeBadFrame        = "bad_frame"         // not JSON, or not an envelope
