@@ -100,10 +100,22 @@ func TestWebSocketDemoEchoesAndSurvivesAServerRestart(t *testing.T) {
 		}).observe(document.body, { childList: true, subtree: true, characterData: true });
 		return true;
 	})()`)
-	// Longer than a batch written into Go's memory: the inbox's way.
+	// The echoes' frames were short: text.
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.binaryFrames`); n != 0 {
+		t.Errorf("%d binary frames before the long message, want the echoes' short frames as text", n)
+	}
+	// Longer than a batch written into Go's memory: the inbox's way. And
+	// long enough that the server sends it as a binary message (go-app's
+	// socket asks for frames=binary), whose bytes, past ASCII too, are
+	// copied into Go as they came.
 	inRoom := evalJS[int](t, ctx, `realtimeSocketQueue.stats.inRoom`)
-	srv.publish("demo:lobby", map[string]string{"text": "from the server, " + strings.Repeat("at length ", 200)})
+	long := "from the server, café ✓, " + strings.Repeat("at length ", 200)
+	srv.publish("demo:lobby", map[string]string{"text": long})
 	waitFor(t, ctx, "the server's message", `window.drawnAfter !== undefined`)
+	if n := evalJS[int](t, ctx, `realtimeSocketQueue.binaryFrames`); n != 1 {
+		t.Errorf("%d binary frames, want the long message's", n)
+	}
+	waitFor(t, ctx, "the long message drawn whole", fmt.Sprintf(`document.body.innerText.includes(%q)`, strings.TrimSpace(long)))
 	ms := evalJS[float64](t, ctx, `window.drawnAfter`)
 	frames := evalJS[int](t, ctx, `window.drawnFrames`)
 	if frames > 2 {
@@ -277,5 +289,58 @@ func TestGoIsResumedAfterABatchOnlyWhenAGoroutineWaits(t *testing.T) {
 	// one each on a machine slow enough for an echo to take longer.
 	if deferred < 1 || deferred > taken {
 		t.Errorf("%d resumes deferred for %d batches, want at least one and at most one a batch", deferred, taken)
+	}
+}
+
+// realtime-socket.js, for a socket whose server sends long frames as
+// binary messages (go-app's, frames=binary), hands Go the binary and the
+// text frames of a batch in the order they came, as UTF-8 joined with
+// "\n": into Go's memory (room) when the batch is short, into the inbox
+// when not. Here a stand-in socket and Go.
+func TestSocketQueueJoinsBinaryAndTextFramesInOrder(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{}, "/websocket")
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	got := evalJS[[]string](t, ctx, `(async () => {
+		const ws = new EventTarget();
+		ws.readyState = WebSocket.OPEN;
+		const memory = new WebAssembly.Memory({ initial: 1 });
+		const room = 64, roomSize = 1536;
+		const batches = [];
+		let handle;
+		const receive = (id, n, grown) => {
+			const bytes = grown === 2 ? new Uint8Array(memory.buffer, room, n) : handle.inbox.subarray(0, n);
+			batches.push((grown === 2 ? "room:" : "inbox:") + new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+			return true;
+		};
+		handle = realtimeSocketQueue(ws, () => batches.push("onFrames"), () => {}, { id: 1, receive, memory, room, roomSize, binaryText: true });
+		const bin = (s) => new TextEncoder().encode(s).buffer;
+		const send = (data) => ws.dispatchEvent(new MessageEvent("message", { data }));
+		const tick = () => new Promise((r) => setTimeout(r, 20));
+		// A stopped clock: after the first, every message follows the
+		// last batch closely, as in a burst, and waits for a task.
+		const now = performance.now;
+		performance.now = () => 0;
+		try {
+			send("first"); // after a quiet spell: alone, at once
+			send(bin("café ✓"));
+			send("t\u00e9xt");
+			send(bin("€"));
+			await tick();
+			send("again");
+			send(bin("x".repeat(3000)));
+			send("ünï");
+			await tick();
+		} finally {
+			performance.now = now;
+		}
+		return batches.map((b) => b.replace("x".repeat(3000), "<3000 x>"));
+	})()`)
+	want := []string{
+		"room:first",
+		"room:café ✓\ntéxt\n€",
+		"inbox:again\n<3000 x>\nünï",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("batches %q, want %q", got, want)
 	}
 }

@@ -60,6 +60,9 @@
 // resumingReceive), with room and roomSize: where in memory Go takes a
 // short batch, written there rather than into the inbox (grown is then 2).
 // Both give memory, the program's WebAssembly.Memory (see sendFromArgs).
+// go-app's may give binaryText: its server sends long frames as binary
+// messages (protocol's frames=binary), whose bytes are then text frames',
+// copied into Go's memory as they came.
 globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onClose, direct) {
   let texts = [];
   let binaries = 0;
@@ -134,6 +137,10 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     if (direct?.take && n === 0 && take(batch)) {
       return;
     }
+    if (binaryText) {
+      flushBytes(batch, n);
+      return;
+    }
     const text = batch.length === 1 ? batch[0] : batch.join("\n");
     // A short batch for go-app goes straight into Go's memory.
     if (roomed && n === 0 && text.length <= direct.roomSize) {
@@ -156,6 +163,36 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     onFrames(written, batch.length, n, grown);
   };
+  // flushBytes is flush for a socket whose server sends long frames as
+  // binary messages (direct.binaryText): their bytes are UTF-8 already,
+  // and go to Go as they came, with the text frames' encoded between,
+  // joined with "\n"; no string is made of them.
+  const flushBytes = (batch, n) => {
+    // At least least bytes (a UTF-16 unit takes one byte or more), at
+    // most need.
+    let least = batch.length - 1;
+    let need = least;
+    for (const part of batch) {
+      least += part.length;
+      need += typeof part === "string" ? 3 * part.length : part.length;
+    }
+    if (roomed && n === 0 && least <= direct.roomSize) {
+      const written = joinBytes(batch, roomView());
+      if (written >= 0 && offer(written, inRoom)) {
+        return;
+      }
+    }
+    let grown = false;
+    if (handle.inbox.length < need || (handle.inbox.length > 1 << 20 && handle.inbox.length > 4 * need)) {
+      handle.inbox = new Uint8Array(Math.max(need, 16 << 10));
+      grown = true;
+    }
+    const written = joinBytes(batch, handle.inbox);
+    if (receive && n === 0 && offer(written, grown)) {
+      return;
+    }
+    onFrames(written, batch.length, n, grown);
+  };
   const take = (texts) => {
     try {
       return direct.take(direct.id, texts) === true;
@@ -168,6 +205,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   // bytes in it where Go takes a short batch itself (go-app's export, with
   // inRoom for grown): no call back into JavaScript to copy it over.
   const roomed = direct?.room > 0 && memory instanceof WebAssembly.Memory;
+  const binaryText = direct?.binaryText === true;
   const inRoom = 2;
   let room = null;
   const roomView = () => {
@@ -189,6 +227,9 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     const data = e.data;
     if (typeof data === "string") {
       texts.push(data);
+    } else if (binaryText) {
+      texts.push(new Uint8Array(data));
+      globalThis.realtimeSocketQueue.binaryFrames++; // for tests
     } else {
       binaries++;
     }
@@ -225,6 +266,36 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   return handle;
 };
 
+// joinBytes writes parts (UTF-8 bytes, or strings) at the start of into,
+// joined with "\n", and returns the number of bytes written, or -1 when
+// into is too short.
+function joinBytes(parts, into) {
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) {
+      if (at >= into.length) {
+        return -1;
+      }
+      into[at++] = 10;
+    }
+    const part = parts[i];
+    if (typeof part === "string") {
+      const written = globalThis.realtimeEncodeText(part, at === 0 ? into : into.subarray(at));
+      if (written < 0) {
+        return -1;
+      }
+      at += written;
+    } else {
+      if (part.length > into.length - at) {
+        return -1;
+      }
+      into.set(part, at);
+      at += part.length;
+    }
+  }
+  return at;
+}
+
 // realtimeEncodeText writes text as UTF-8 at the start of into, as
 // TextEncoder's encodeInto does, and returns the number of bytes written,
 // or -1 when into is too short for all of it. In Chrome a call of
@@ -254,6 +325,10 @@ globalThis.realtimeEncodeText = (() => {
   };
 })();
 
+// binaryText tells Go that direct.binaryText is understood: the socket's
+// binary messages are then text (see flushBytes).
+globalThis.realtimeSocketQueue.binaryText = true;
+globalThis.realtimeSocketQueue.binaryFrames = 0;
 globalThis.realtimeSocketQueue.sentFrom = 0;
 globalThis.realtimeSocketQueue.sentFromArgs = 0;
 

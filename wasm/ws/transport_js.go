@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall/js"
 	"unsafe"
 
 	"github.com/matih-ai/realtime/wasm/internal/browser"
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // dialPlatform opens the browser's WebSocket. Browsers cannot set headers,
@@ -21,6 +23,19 @@ func dialPlatform(ctx context.Context, url string, opts DialOptions) (Conn, erro
 		protocols[i] = p
 	}
 	c := &jsConn{signal: make(chan struct{}, 1), opened: make(chan struct{}), closed: make(chan struct{})}
+	q := js.Global().Get(socketQueue)
+	// A go-app page's socket asks for long frames as binary messages,
+	// which realtime-socket.js copies into Go's memory as they are rather
+	// than encode a string (see protocol's Frames). Not realtime.js's: it
+	// parses most frames itself, as strings.
+	if q.Type() == js.TypeFunction && q.Get("binaryText").Truthy() && direct.Type() == js.TypeObject && direct.Get("go").Truthy() {
+		c.binaryText = true
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + protocol.FramesParam + "=" + protocol.FramesBinary
+	}
 	// The constructor throws a SyntaxError on a bad URL or protocol.
 	err := jsCall(func() { c.ws = js.Global().Get("WebSocket").New(url, protocols) })
 	if err != nil {
@@ -28,7 +43,7 @@ func dialPlatform(ctx context.Context, url string, opts DialOptions) (Conn, erro
 	}
 	c.ws.Set("binaryType", "arraybuffer")
 	c.on("open", func(js.Value) { close(c.opened) })
-	if q := js.Global().Get(socketQueue); q.Type() == js.TypeFunction {
+	if q.Type() == js.TypeFunction {
 		c.queue(q)
 	} else {
 		c.on("message", c.onMessage)
@@ -86,7 +101,10 @@ type jsConn struct {
 	take   func(frame []byte, from takeFrom) int
 	relay  func(runs []RelayRun) int
 	direct int
-	taken  []byte // ReceiveNow's buffer
+	// binaryText: the server was asked for binary messages, which
+	// realtime-socket.js hands over with the text ones, as UTF-8.
+	binaryText bool
+	taken      []byte // ReceiveNow's buffer
 	// resumes is true when the page resumes Go after the batches Go took
 	// through the export (UseDirect's go).
 	resumes bool
@@ -309,6 +327,7 @@ func (c *jsConn) queue(q js.Value) {
 		if c.resumes {
 			d.Set("room", uintptr(unsafe.Pointer(&room[0])))
 			d.Set("roomSize", len(room))
+			d.Set("binaryText", c.binaryText)
 		}
 		if direct.Get("memory").Truthy() {
 			d.Set("sendArgs", uintptr(unsafe.Pointer(&c.sendArgs)))
