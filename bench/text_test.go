@@ -16,12 +16,14 @@ import (
 	"github.com/matih-ai/realtime/internal/webtest"
 )
 
-// BenchmarkTextIntoBytes measures in Chromium what a received text frame
-// costs realtime-socket.js before Go reads it: reading the message's
-// string, and writing it as UTF-8 with TextEncoder's encodeInto or with
-// realtimeEncodeText, which copies a short ASCII text itself. Frames of 1,
-// 5 and 20 messages of an echo's size; µs per frame, the means of 2,000
-// round trips a run:
+// BenchmarkTextIntoBytes measures in Chromium what a received frame
+// costs realtime-socket.js before Go reads it: for a text frame, reading
+// the message's string, and writing it as UTF-8 with TextEncoder's
+// encodeInto or with realtimeEncodeText, which copies a short ASCII text
+// itself; for the same bytes as a binary message (the server's
+// frames=binary), reading its ArrayBuffer and copying the bytes. Frames of
+// 1, 5, 20 and 160 messages of an echo's size (200 bytes to 32 KB, a
+// burst's); µs per frame, the means of 2,000 round trips a run:
 //
 //	go test -run '^$' -bench TextIntoBytes -benchtime 3x ./bench
 func BenchmarkTextIntoBytes(b *testing.B) {
@@ -50,7 +52,11 @@ func BenchmarkTextIntoBytes(b *testing.B) {
 			}
 			n, _ := strconv.Atoi(string(msg))
 			frame := bytes.Repeat(append(append([]byte(nil), line...), '\n'), max(n, 1))
-			if err := c.Write(r.Context(), websocket.MessageText, frame[:len(frame)-1]); err != nil {
+			typ := websocket.MessageText
+			if r.URL.Query().Get("frames") == "binary" {
+				typ = websocket.MessageBinary
+			}
+			if err := c.Write(r.Context(), typ, frame[:len(frame)-1]); err != nil {
 				return
 			}
 		}
@@ -64,7 +70,22 @@ func BenchmarkTextIntoBytes(b *testing.B) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/text.html")); err != nil {
 		b.Fatal(err)
 	}
-	for _, lines := range []int{1, 5, 20} {
+	for _, lines := range []int{1, 5, 20, 160} {
+		b.Run(fmt.Sprintf("lines=%d/binary", lines), func(b *testing.B) {
+			var sum struct{ Data, Copy float64 }
+			for range b.N {
+				var run struct{ Data, Copy float64 }
+				res := webtest.Eval[string](b, ctx, fmt.Sprintf("runBinary(%d, 2000)", lines))
+				if err := json.Unmarshal([]byte(res), &run); err != nil {
+					b.Fatal(err)
+				}
+				sum.Data += run.Data
+				sum.Copy += run.Copy
+			}
+			n := float64(b.N)
+			b.ReportMetric(sum.Data/n, "µs-data")
+			b.ReportMetric(sum.Copy/n, "µs-copy")
+		})
 		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
 			var sum struct{ Data, EncodeInto, EncodeText float64 }
 			for range b.N {
