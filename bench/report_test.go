@@ -149,7 +149,7 @@ func (r *report) markdown() string {
 		} else {
 			w("Pages were NOT cross-origin isolated: `performance.now()` has 100 µs steps. ")
 		}
-		w("Each client: plain JS is a WebSocket and ten lines (bench/testdata/plain.js); realtime.js is web/realtime.js (bench/testdata/module.js); go-app is the provider path, components.WebSocket(\"\") and LiveUpdates with LiveTable on the hidden page /bench (components/demo/bench_page.go). Ratios are to plain JS.\n\n")
+		w("Each client: plain JS is a WebSocket and ten lines (bench/testdata/plain.js); realtime.js is web/realtime.js (bench/testdata/module.js); go-app is the provider path, components.WebSocket(\"\") and LiveUpdates with LiveTable on the hidden page /bench (components/demo/bench_page.go), whose socket asks for frames=binary (the server's frames of 512 bytes or more come as binary messages, the same bytes: see wasm/protocol's package doc). Ratios are to plain JS.\n\n")
 		w("%s\n", r.browserTable())
 		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
 		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
