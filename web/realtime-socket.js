@@ -193,6 +193,35 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     onFrames(written, batch.length, n, grown);
   };
+  // joinBytes writes parts (UTF-8 bytes, or strings) at the start of into,
+  // joined with "\n", and returns the number of bytes written, or -1 when
+  // into is too short.
+  const joinBytes = (parts, into) => {
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) {
+        if (at >= into.length) {
+          return -1;
+        }
+        into[at++] = 10;
+      }
+      const part = parts[i];
+      if (typeof part === "string") {
+        const written = globalThis.realtimeEncodeText(part, at === 0 ? into : into.subarray(at));
+        if (written < 0) {
+          return -1;
+        }
+        at += written;
+      } else {
+        if (part.length > into.length - at) {
+          return -1;
+        }
+        into.set(part, at);
+        at += part.length;
+      }
+    }
+    return at;
+  };
   const take = (texts) => {
     try {
       return direct.take(direct.id, texts) === true;
@@ -265,36 +294,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   ws.addEventListener("close", close);
   return handle;
 };
-
-// joinBytes writes parts (UTF-8 bytes, or strings) at the start of into,
-// joined with "\n", and returns the number of bytes written, or -1 when
-// into is too short.
-function joinBytes(parts, into) {
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) {
-      if (at >= into.length) {
-        return -1;
-      }
-      into[at++] = 10;
-    }
-    const part = parts[i];
-    if (typeof part === "string") {
-      const written = globalThis.realtimeEncodeText(part, at === 0 ? into : into.subarray(at));
-      if (written < 0) {
-        return -1;
-      }
-      at += written;
-    } else {
-      if (part.length > into.length - at) {
-        return -1;
-      }
-      into.set(part, at);
-      at += part.length;
-    }
-  }
-  return at;
-}
 
 // realtimeEncodeText writes text as UTF-8 at the start of into, as
 // TextEncoder's encodeInto does, and returns the number of bytes written,
