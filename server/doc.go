@@ -11,7 +11,9 @@
 //     presence on "presence:<resource>" and
 //     "presence-count:<resource>", notifications on
 //     "notifications:<user>", live feeds on "live:<feed>" and query
-//     status on "query:<id>" (see below).
+//     status on "query:<id>" (see below). With ?frames=binary the
+//     connection gets frames of 512 bytes or more as binary messages,
+//     the same bytes (see package protocol's Frames).
 //   - GET /sse/ticker: a numbered ticker, one "tick" event per
 //     [Options.TickInterval], data {"n":<n>,"at":<unix ms>}.
 //   - GET /sse/answer?prompt=... or POST /sse/answer {"prompt":"..."}: a
