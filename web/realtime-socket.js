@@ -138,57 +138,40 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
       return;
     }
     if (binaryText) {
-      flushBytes(batch, n);
+      // Binary frames are UTF-8 already: their bytes go as they came,
+      // the text frames' encoded between, and no string is made of them.
+      // A UTF-16 unit takes one byte or more.
+      let least = batch.length - 1;
+      let most = least;
+      for (const part of batch) {
+        least += part.length;
+        most += typeof part === "string" ? 3 * part.length : part.length;
+      }
+      toGo(batch, n, least, most, (into) => joinBytes(batch, into));
       return;
     }
     const text = batch.length === 1 ? batch[0] : batch.join("\n");
-    // A short batch for go-app goes straight into Go's memory.
-    if (roomed && n === 0 && text.length <= direct.roomSize) {
-      const written = globalThis.realtimeEncodeText(text, roomView());
+    toGo(batch, n, text.length, 3 * text.length, (into) => globalThis.realtimeEncodeText(text, into), text);
+  };
+  // toGo writes a batch for Go with write(into), which returns the bytes
+  // written or -1 when into is too short: its UTF-8 takes at least least
+  // bytes and at most most. A short batch for go-app goes straight into
+  // Go's memory (the room); any other into the inbox, grown to most. A
+  // burst's inbox is not kept: one four times larger than needed shrinks.
+  const toGo = (batch, n, least, most, write, text) => {
+    if (roomed && n === 0 && least <= direct.roomSize) {
+      const written = write(roomView());
       if (written >= 0 && offer(written, inRoom, text)) {
         return;
       }
     }
-    // UTF-8 takes at most three bytes per UTF-16 unit. A burst's inbox is
-    // not kept: one four times larger than needed shrinks.
-    const need = 3 * text.length;
     let grown = false;
-    if (handle.inbox.length < need || (handle.inbox.length > 1 << 20 && handle.inbox.length > 4 * need)) {
-      handle.inbox = new Uint8Array(Math.max(need, 16 << 10));
+    if (handle.inbox.length < most || (handle.inbox.length > 1 << 20 && handle.inbox.length > 4 * most)) {
+      handle.inbox = new Uint8Array(Math.max(most, 16 << 10));
       grown = true;
     }
-    const written = globalThis.realtimeEncodeText(text, handle.inbox);
+    const written = write(handle.inbox);
     if (receive && n === 0 && offer(written, grown, text)) {
-      return;
-    }
-    onFrames(written, batch.length, n, grown);
-  };
-  // flushBytes is flush for a socket whose server sends long frames as
-  // binary messages (direct.binaryText): their bytes are UTF-8 already,
-  // and go to Go as they came, with the text frames' encoded between,
-  // joined with "\n"; no string is made of them.
-  const flushBytes = (batch, n) => {
-    // At least least bytes (a UTF-16 unit takes one byte or more), at
-    // most need.
-    let least = batch.length - 1;
-    let need = least;
-    for (const part of batch) {
-      least += part.length;
-      need += typeof part === "string" ? 3 * part.length : part.length;
-    }
-    if (roomed && n === 0 && least <= direct.roomSize) {
-      const written = joinBytes(batch, roomView());
-      if (written >= 0 && offer(written, inRoom)) {
-        return;
-      }
-    }
-    let grown = false;
-    if (handle.inbox.length < need || (handle.inbox.length > 1 << 20 && handle.inbox.length > 4 * need)) {
-      handle.inbox = new Uint8Array(Math.max(need, 16 << 10));
-      grown = true;
-    }
-    const written = joinBytes(batch, handle.inbox);
-    if (receive && n === 0 && offer(written, grown)) {
       return;
     }
     onFrames(written, batch.length, n, grown);
@@ -325,7 +308,7 @@ globalThis.realtimeEncodeText = (() => {
 })();
 
 // binaryText tells Go that direct.binaryText is understood: the socket's
-// binary messages are then text (see flushBytes).
+// binary messages are then text (see flush).
 globalThis.realtimeSocketQueue.binaryText = true;
 globalThis.realtimeSocketQueue.binaryFrames = 0;
 globalThis.realtimeSocketQueue.sentFrom = 0;
