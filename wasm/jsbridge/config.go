@@ -2,9 +2,9 @@ package jsbridge
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 	"github.com/matih-ai/realtime/wasm/sse"
 	"github.com/matih-ai/realtime/wasm/ws"
 )
@@ -120,16 +120,16 @@ func resolveURL(raw, page string, websocket bool) string {
 	if raw == "" || page == "" {
 		return raw
 	}
-	u, err := url.Parse(raw)
+	u, err := weburl.Parse(raw)
 	if err != nil || u.IsAbs() {
 		return raw
 	}
-	base, err := url.Parse(page)
+	base, err := weburl.Parse(page)
 	if err != nil || !base.IsAbs() || base.Host == "" {
 		return raw
 	}
 	abs := base.ResolveReference(u)
-	abs.Fragment = ""
+	abs.Fragment, abs.HasFragment = "", false
 	if websocket {
 		switch strings.ToLower(abs.Scheme) {
 		case "http":

@@ -3,12 +3,12 @@ package live
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"path"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/fetch"
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 )
 
 // Options tune a Feed; a zero field takes its default.
@@ -60,7 +60,7 @@ func (o Options) withDefaults(token string) (Options, error) {
 		return o, fmt.Errorf("%w: pollAfter %v and pollInterval %v may not be negative", ErrOptions, o.PollAfter, o.PollInterval)
 	}
 	if o.PollURL != "" {
-		u, err := url.Parse(o.PollURL)
+		u, err := weburl.Parse(o.PollURL)
 		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 			return o, fmt.Errorf("%w: pollURL %q is not an http:// or https:// address", ErrOptions, o.PollURL)
 		}
@@ -91,7 +91,7 @@ func (o Options) withDefaults(token string) (Options, error) {
 // http, so ws://host/ws gives http://host/live/<feed> and
 // wss://host/rt/ws gives https://host/rt/live/<feed>.
 func PollURLFor(wsURL, feed string) (string, error) {
-	u, err := url.Parse(wsURL)
+	u, err := weburl.Parse(wsURL)
 	if err != nil {
 		return "", fmt.Errorf("live: failed to parse %q: %w", wsURL, err)
 	}
@@ -103,7 +103,7 @@ func PollURLFor(wsURL, feed string) (string, error) {
 	default:
 		return "", fmt.Errorf("live: %q is not a ws:// or wss:// address", wsURL)
 	}
-	u.Path = path.Join(path.Dir(u.Path), "live", feed)
-	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+	u.Path = path.Join(path.Dir(u.Path), "live", weburl.PathEscape(feed))
+	u.Query, u.HasQuery, u.Fragment, u.HasFragment = "", false, "", false
 	return u.String(), nil
 }

@@ -3,13 +3,13 @@ package sse
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/fetch"
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 )
 
 // Config configures a Client; a zero field takes its default.
@@ -95,7 +95,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.URL == "" {
 		return c, configErr("url is required")
 	}
-	u, err := url.Parse(c.URL)
+	u, err := weburl.Parse(c.URL)
 	if err != nil {
 		return c, configErr("url %q: %v", c.URL, err)
 	}

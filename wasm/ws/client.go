@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/internal/callback"
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -399,10 +399,8 @@ func dialURL(raw, token string) string {
 	if token == "" || tokenSafe(token) {
 		return raw
 	}
-	u, _ := url.Parse(raw) // validated by New
-	q := u.Query()
-	q.Set("token", token)
-	u.RawQuery = q.Encode()
+	u, _ := weburl.Parse(raw) // validated by New
+	u.Query, u.HasQuery = weburl.SetQuery(u.Query, "token", token), true
 	return u.String()
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/backoff"
 	"github.com/matih-ai/realtime/wasm/clock"
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 )
 
 // Config configures a Client. Its fields mirror the spec's WebSocketConfig;
@@ -105,7 +105,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.URL == "" {
 		return c, configErr("url is required")
 	}
-	u, err := url.Parse(c.URL)
+	u, err := weburl.Parse(c.URL)
 	if err != nil {
 		return c, configErr("url %q: %v", c.URL, err)
 	}

@@ -11,8 +11,9 @@ import (
 // page: go-app would take the page over, and server code, the browser
 // test driver, a native WebSocket library or the build's compressor only
 // add weight. So do net/http's client (6 MB raw: wasm/fetch calls the
-// browser's fetch instead), dom/v2 (270 KB: wasm/internal/browser) and
-// crypto (170 KB).
+// browser's fetch instead), dom/v2 (270 KB: wasm/internal/browser),
+// crypto (170 KB) and net/url with net/netip (200 KB raw, 32 KB brotli:
+// wasm/internal/weburl).
 func TestModuleLinksOnlyTheRuntime(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", ".")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -31,6 +32,8 @@ func TestModuleLinksOnlyTheRuntime(t *testing.T) {
 			"github.com/andybalholm/brotli",
 			"honnef.co/go/js/dom",
 			"net/http",
+			"net/url",
+			"net/netip",
 			"crypto",
 		} {
 			if strings.HasPrefix(dep, banned) {
