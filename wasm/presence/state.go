@@ -10,8 +10,8 @@
 package presence
 
 import (
+	"encoding/json"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 )
@@ -155,11 +155,92 @@ func sameMeta(a, b Meta) bool {
 	}
 	for k, v := range a.Extra {
 		w, ok := b.Extra[k]
-		if !ok || !reflect.DeepEqual(v, w) {
+		if !ok || !sameJSON(v, w) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameJSON reports whether v and w, values of Meta.Extra, are the same
+// JSON: what every other session sees of them. Values as encoding/json
+// decodes them are compared as they are; any other (a Go value the
+// application set) is encoded and decoded first, so that a struct and a
+// map with the same fields are the same. (reflect.DeepEqual would tell
+// those apart, and cost realtime.wasm some 2 KB brotli for this one use.)
+func sameJSON(v, w any) bool {
+	if same, known := sameDecoded(v, w); known {
+		return same
+	}
+	v, okV := redecode(v)
+	w, okW := redecode(w)
+	same, _ := sameDecoded(v, w)
+	return okV && okW && same
+}
+
+// sameDecoded compares v and w as values encoding/json decodes; known is
+// false when either holds any other.
+func sameDecoded(v, w any) (same, known bool) {
+	switch v := v.(type) {
+	case nil:
+		return w == nil, decoded(w)
+	case string:
+		x, ok := w.(string)
+		return ok && v == x, decoded(w)
+	case float64:
+		x, ok := w.(float64)
+		return ok && v == x, decoded(w)
+	case bool:
+		x, ok := w.(bool)
+		return ok && v == x, decoded(w)
+	case []any:
+		x, ok := w.([]any)
+		if !ok || len(v) != len(x) {
+			return false, decoded(w)
+		}
+		for i := range v {
+			if same, known := sameDecoded(v[i], x[i]); !same || !known {
+				return false, known
+			}
+		}
+		return true, true
+	case map[string]any:
+		x, ok := w.(map[string]any)
+		if !ok || len(v) != len(x) {
+			return false, decoded(w)
+		}
+		for k, e := range v {
+			f, ok := x[k]
+			if !ok {
+				return false, true
+			}
+			if same, known := sameDecoded(e, f); !same || !known {
+				return false, known
+			}
+		}
+		return true, true
+	}
+	return false, false
+}
+
+// decoded reports whether v is of a type encoding/json decodes into any.
+func decoded(v any) bool {
+	switch v.(type) {
+	case nil, string, float64, bool, []any, map[string]any:
+		return true
+	}
+	return false
+}
+
+// redecode returns v as encoding/json would decode its encoding.
+func redecode(v any) (any, bool) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	var out any
+	err = json.Unmarshal(b, &out)
+	return out, err == nil
 }
 
 // Person is a user as a list shows them: once, however many sessions.

@@ -215,3 +215,38 @@ func users(people []Person) []string {
 	}
 	return out
 }
+
+// A session whose Extra changed is an update; one whose Extra reads the
+// same, decoded from JSON or set as a Go value, is not.
+func TestExtraChangesAreUpdates(t *testing.T) {
+	t.Parallel()
+	type cursor struct {
+		Line int    `json:"line"`
+		Doc  string `json:"doc"`
+	}
+	extra := func(v map[string]any) func(*Meta) { return func(m *Meta) { m.Extra = v } }
+	decoded := map[string]any{"cursor": map[string]any{"line": float64(3), "doc": "a"}, "tags": []any{"x", true, nil}}
+	for _, tc := range []struct {
+		name    string
+		after   map[string]any
+		updated bool
+	}{
+		{"the same, decoded again", map[string]any{"cursor": map[string]any{"doc": "a", "line": float64(3)}, "tags": []any{"x", true, nil}}, false},
+		{"the same, as a Go value", map[string]any{"cursor": cursor{Line: 3, Doc: "a"}, "tags": []string{"x"}}, true},
+		{"the same, Go values that encode alike", map[string]any{"cursor": cursor{Line: 3, Doc: "a"}, "tags": []any{"x", true, nil}}, false},
+		{"a nested number moved", map[string]any{"cursor": map[string]any{"line": float64(4), "doc": "a"}, "tags": []any{"x", true, nil}}, true},
+		{"a list grew", map[string]any{"cursor": map[string]any{"line": float64(3), "doc": "a"}, "tags": []any{"x", true, nil, 1.0}}, true},
+		{"a key went", map[string]any{"cursor": map[string]any{"line": float64(3)}, "tags": []any{"x", true, nil}}, true},
+		{"a value that has no JSON", map[string]any{"cursor": func() {}, "tags": []any{"x", true, nil}}, true},
+	} {
+		before := state(meta("ann", "s1", extra(decoded)))
+		_, c := SyncState(before, state(meta("ann", "s1", extra(tc.after))))
+		var want []string
+		if tc.updated {
+			want = []string{"ann"}
+		}
+		if !slices.Equal(c.Updated, want) {
+			t.Errorf("%s: updated %v, want %v", tc.name, c.Updated, want)
+		}
+	}
+}
