@@ -161,6 +161,13 @@ func (r *report) markdown() string {
 	}
 
 	w("## Sizes\n\n%s\n", r.sizeTable())
+	if len(r.sizes) > 0 {
+		var exact []string
+		for _, s := range r.sizes {
+			exact = append(exact, s.name+" "+groupDigits(s.brotli))
+		}
+		w("MB is 2^20 bytes, as precompress prints it. Brotli in bytes: %s.\n\n", strings.Join(exact, ", "))
+	}
 	if r.sizeQuality != 11 {
 		w("Brotli at quality %d for a quick smoke, not the 11 that `make build` serves.\n\n", r.sizeQuality)
 	}
