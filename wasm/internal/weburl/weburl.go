@@ -1,15 +1,16 @@
 // Package weburl parses, resolves and writes the URLs the realtime clients
 // are configured with (RFC 3986), in place of net/url. net/url brings
-// net/netip and unique with it: 33 KB of realtime.wasm's brotli, 3% of
+// net/netip and unique with it: 32 KB of realtime.wasm's brotli, 3% of
 // its 1 MB budget, for what the clients need of it: a URL's scheme and
 // host checked, a query parameter set, a path beside another, and a
 // reference resolved against the page.
 //
 // A URL keeps its parts as written, escapes and all: nothing is decoded,
-// so String gives back what Parse took (the scheme in lower case). The checks are net/url's for the
-// URLs the clients take (see the differential test): a control character
-// anywhere, a malformed %-escape, a host or port with characters no host
-// has, a scheme that is not one.
+// so String gives back what Parse took (the scheme in lower case). Parse
+// refuses what net/url refuses in the URLs the clients take (see the
+// differential test): a control character anywhere, a malformed
+// %-escape, a host or port with characters no host has, a scheme that is
+// not one; and a few that net/url takes and browsers do not.
 package weburl
 
 import (
