@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -558,4 +560,63 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 		t.Errorf("diagnostics %v: want a frame relayed (this test checks the relay's report) and one parsed by JavaScript", d)
 	}
 	evalJS[bool](t, ctx, `t.fake.close(), true`)
+}
+
+// getToken is asked before each connection; when the server closes with
+// 4401 (the token expired) it is asked again, and the connection comes
+// back with the fresh token. A getToken that rejects ends the connecting
+// with its message and the code "token".
+func TestModuleAsksGetTokenForEachConnection(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	_, ctx := openDemo(t, server.Options{Auth: server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
+		mu.Lock()
+		seen = append(seen, token)
+		mu.Unlock()
+		switch token {
+		case "fresh 1": // not a subprotocol: it travels in the query
+			return server.Identity{User: "ann", Expires: time.Now().Add(500 * time.Millisecond)}, nil
+		case "fresh-2":
+			return server.Identity{User: "ann"}, nil
+		}
+		return server.Identity{}, errors.New("unknown token")
+	})}, "/e2e/module.html?manual")
+	waitFor(t, ctx, "the page script", `window.t !== undefined`)
+	evalJS[bool](t, ctx, `(async () => {
+		t.rt = await t.loadRealtime();
+		t.asked = 0;
+		const tokens = [() => "fresh 1", async () => "fresh-2"];
+		t.ws = t.rt.connect({ url: "/ws", getToken: () => tokens[t.asked++]() });
+		t.ws.onStatus((s) => t.statuses.push(s));
+		t.watch(t.ws, "ws");
+		return true;
+	})()`)
+	waitFor(t, ctx, "the first connection", `t.statuses.includes("connected")`)
+	waitFor(t, ctx, "the connection with the fresh token", `t.asked === 2 && t.statuses.filter((s) => s === "connected").length === 2`)
+	mu.Lock()
+	if got := strings.Join(seen, ","); got != "fresh 1,fresh-2" {
+		t.Errorf("the server saw tokens %q, want %q", got, "fresh 1,fresh-2")
+	}
+	mu.Unlock()
+	if got := evalJS[string](t, ctx, `t.ws.status`); got != "connected" {
+		t.Errorf("status %s after the fresh token, want connected", got)
+	}
+
+	// Rejections, and what is not a function.
+	evalJS[bool](t, ctx, `(() => {
+		t.failing = t.rt.connect({ url: "/ws", getToken: () => Promise.reject(new Error("signed out")) });
+		return true;
+	})()`)
+	waitFor(t, ctx, "the failing connection's error", `t.failing.state.status === "error"`)
+	if got := evalJS[string](t, ctx, `t.failing.state.error.code + ": " + t.failing.state.error.message`); got != "token: ws: failed to get a token: signed out" {
+		t.Errorf("a rejecting getToken: %s", got)
+	}
+	if got := evalJS[string](t, ctx, `t.attempt(() => t.rt.connect({ url: "/ws", getToken: "fresh" }))`); got != "TypeError: config.getToken must be a function" {
+		t.Errorf("a getToken that is a string: %s", got)
+	}
+	evalJS[bool](t, ctx, `t.failing.close(), t.ws.close(), true`)
+	wantStatsJS(t, ctx, nil)
+	noPageErrors(t, ctx)
 }

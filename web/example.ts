@@ -62,6 +62,12 @@ async function main(): Promise<void> {
     queueSize: 100,
   };
   const ws: WebSocketConnection = rt.connect(config);
+  // A token fetched afresh for each connection, and again after a 4401.
+  const refreshed = rt.connect({
+    url: "/ws",
+    getToken: async () => (await fetch("/session/token")).text(),
+  });
+  refreshed.close();
   const status: WebSocketStatus = ws.status;
   const state: WebSocketState = ws.state;
   show(status, state.attempt, state.nextDelay, state.queued, state.error?.code);
@@ -183,6 +189,8 @@ async function main(): Promise<void> {
   rt.connect({ url: "/ws", reconnectDelay: "1s" });
   // @ts-expect-error: the url is required
   rt.connect({ authToken: "t" });
+  // @ts-expect-error: getToken gives a string
+  rt.connect({ url: "/ws", getToken: () => 42 });
   // @ts-expect-error: a message needs a type
   ws.send({ channel: "a:b", data: 1 });
   // @ts-expect-error: presence needs a user

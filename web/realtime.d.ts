@@ -31,7 +31,8 @@ export type RealtimeErrorCode =
   | "bad_message" // a message without a type, or a line from the server that is not JSON
   | "heartbeat_timeout" // the connection stopped answering pings
   | "gave_up" // maxReconnectAttempts failed in a row
-  | "unauthorized" // the server closed with 4401: the token is refused; no retry
+  | "unauthorized" // the server closed with 4401: the token is refused; no retry (one, with getToken)
+  | "token" // getToken failed
   | "forbidden" // the server closed with 4403; no retry
   | "connection_closed" // the server closed the connection (it reconnects)
   | "timeout" // no answer in time
@@ -132,6 +133,14 @@ export interface WebSocketConfig {
   headers?: Record<string, string>;
   /** Sent as the subprotocol "bearer.<token>", or the query parameter token. */
   authToken?: string;
+  /**
+   * Asked for the token before every connection, in place of authToken,
+   * so that each carries a fresh one. A rejection (or no answer within
+   * dialTimeout) ends the connecting with the code "token". A 4401 close
+   * (the token expired, or was refused) is then not final: getToken is
+   * asked again and the connection made at once, once.
+   */
+  getToken?: () => string | Promise<string>;
   /** Default: true. */
   autoReconnect?: boolean;
   /** Default: 10. 0: no reconnect; -1 or Infinity: no limit. */

@@ -977,6 +977,9 @@ class Connection extends Base {
         }
         return;
       }
+      case "token":
+        this._giveToken(args[0]);
+        return;
       case "error":
         if (args[1] === "exited") {
           this._status = "error";
@@ -985,6 +988,21 @@ class Connection extends Base {
         }
     }
     super._event(name, args);
+  }
+
+  // _giveToken answers Go's ask n (before a dial) with what getToken
+  // gives, a string or a promise of one; its error's message otherwise,
+  // which ends the connecting with the code "token".
+  _giveToken(n) {
+    const give = (token, message) => {
+      if (!this._closed && !this._rt.dead) {
+        safely(() => this._rt.call("wsToken", this._id, n, token, message));
+      }
+    };
+    new Promise((resolve) => resolve(this._getToken())).then(
+      (token) => (typeof token === "string" ? give(token, "") : give("", `getToken gave ${typeof token}, not a string`)),
+      (err) => give("", String(err?.message || err || "getToken failed")),
+    );
   }
 
   _released() {
@@ -1340,7 +1358,14 @@ function makeAPI(rt) {
         console.warn("realtime: browsers cannot set WebSocket headers; config.headers are not sent (use authToken)");
       }
       const conn = new Connection(rt);
-      rt.open(conn, "wsOpen", toJSON(config ?? {}, "config"));
+      let json = toJSON(config ?? {}, "config");
+      if (config?.getToken !== undefined) {
+        // A function is not JSON: Go is told there is one, and asks.
+        checkFunction(config.getToken, "config.getToken");
+        conn._getToken = config.getToken;
+        json = toJSON({ ...config, getToken: true }, "config");
+      }
+      rt.open(conn, "wsOpen", json);
       return conn;
     },
 

@@ -67,6 +67,9 @@ const (
 	// JavaScript parses each, as a plain WebSocket client would; nothing
 	// decoded in Go is encoded again. The object id is 0.
 	KindMessages
+	// KindToken asks a connection's getToken for a token: the number of
+	// the ask, for Bridge.Token.
+	KindToken
 )
 
 // Kinds names the kinds for JavaScript, so that realtime.js does not
@@ -86,6 +89,7 @@ var Kinds = map[string]Kind{
 	"reply":         KindReply,
 	"live":          KindLive,
 	"messages":      KindMessages,
+	"token":         KindToken,
 }
 
 // object is something JavaScript opened.

@@ -7,7 +7,9 @@
 package jsbridge_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http/httptest"
 	"strings"
@@ -520,4 +522,72 @@ func TestLiveFeedSnapshotDeltasPauseAndClose(t *testing.T) {
 	br.Close(1)
 	wantStats(t, br, map[string]int{})
 	be.waitSubscribers(t, "live:bridge-orders", 0)
+}
+
+// A connection whose config has getToken asks JavaScript for a token
+// before each dial (KindToken, answered by Token), and after a 4401 (its
+// token expired) asks again and reconnects. A late answer to an old ask
+// is dropped; an error from getToken is the connection's error.
+func TestConnectionAsksJavaScriptForTokens(t *testing.T) {
+	t.Parallel()
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	be := startBackend(t, server.Options{Auth: server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
+		mu.Lock()
+		seen = append(seen, token)
+		mu.Unlock()
+		switch token {
+		case "short":
+			return server.Identity{User: "ann", Expires: time.Now().Add(300 * time.Millisecond)}, nil
+		case "long":
+			return server.Identity{User: "ann"}, nil
+		}
+		return server.Identity{}, errors.New("unknown token")
+	})})
+	s := newSink()
+	br := jsbridge.New(s)
+	t.Cleanup(br.Shutdown)
+	if err := br.OpenWebSocket(1, []byte(`{"url":"/ws","getToken":true,"reconnectDelay":10}`), be.page); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the first ask", is(jsbridge.KindToken, 1, 1))
+	if err := br.Token(1, 1, "short", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "connected status", is(jsbridge.KindState, 1, "connected"))
+
+	// The server closes with 4401 when "short" expires: a second ask.
+	s.wait(t, "the ask after the 4401", is(jsbridge.KindToken, 1, 2))
+	if err := br.Token(1, 1, "stale", ""); err != nil { // the first ask's, late
+		t.Fatal(err)
+	}
+	if err := br.Token(1, 2, "long", ""); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(timeout); len(s.find(is(jsbridge.KindState, 1, "connected"))) < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no reconnect with the fresh token")
+		}
+	}
+	mu.Lock()
+	if got := strings.Join(seen, " "); got != "short long" {
+		t.Errorf("the server saw tokens %q, want %q", got, "short long")
+	}
+	mu.Unlock()
+
+	// getToken failing ends the connecting with its message.
+	if err := br.OpenWebSocket(2, []byte(`{"url":"/ws","getToken":true}`), be.page); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the second connection's ask", is(jsbridge.KindToken, 2, 1))
+	if err := br.Token(2, 1, "", "signed out"); err != nil {
+		t.Fatal(err)
+	}
+	e := s.wait(t, "the error status", is(jsbridge.KindState, 2, "error"))
+	if msg, code := e.arg(4), e.arg(5); msg != "ws: failed to get a token: signed out" || code != "token" {
+		t.Errorf("error %v (code %v), want getToken's message (token)", msg, code)
+	}
+	wantCode(t, "an answer for a connection that is not open", br.Token(3, 1, "x", ""), "closed")
 }

@@ -1,6 +1,7 @@
 package jsbridge
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 
@@ -15,8 +16,10 @@ import (
 // honoured where ws.Config spells them differently: autoReconnect false and
 // maxReconnectAttempts 0 mean no reconnect, maxReconnectAttempts -1 or
 // Infinity no limit, pingInterval 0 no heartbeat. A url that is not
-// absolute is resolved against page, http becoming ws.
-func WebSocketConfig(raw []byte, page string) (ws.Config, error) {
+// absolute is resolved against page, http becoming ws. getToken true (a
+// function in JavaScript, which JSON cannot hold) makes askToken the
+// config's TokenFunc.
+func WebSocketConfig(raw []byte, page string, askToken func(context.Context) (string, error)) (ws.Config, error) {
 	f := readFields("config", raw)
 	var c ws.Config
 	c.URL, _ = f.str("url")
@@ -24,6 +27,9 @@ func WebSocketConfig(raw []byte, page string) (ws.Config, error) {
 	c.Protocols, _ = f.strings("protocols")
 	c.Headers, _ = f.stringMap("headers")
 	c.AuthToken, _ = f.str("authToken")
+	if ask, _ := f.boolean("getToken"); ask {
+		c.TokenFunc = askToken
+	}
 	if on, ok := f.boolean("autoReconnect"); ok && !on {
 		c.DisableReconnect = true
 	}

@@ -38,7 +38,7 @@ func TestWebSocketConfig(t *testing.T) {
 			ws.Config{URL: "ws://app.example:8080/ws", PingTimeout: 500 * time.Millisecond, ReconnectJitter: 0.2, MaxMessageSize: -1, DialTimeout: 2 * time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := WebSocketConfig([]byte(tc.json), page)
+			got, err := WebSocketConfig([]byte(tc.json), page, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,10 +67,11 @@ func TestWebSocketConfigErrors(t *testing.T) {
 		{`{"url":"/ws","reconnectDelayMultiplier":0.5}`, "config.reconnectDelayMultiplier must be a number of 1 or more, not 0.5"},
 		{`{"url":"/ws","queueSize":0}`, "config.queueSize must be 1 or more, not 0"},
 		{`{"url":"/ws","autoReconnect":"no"}`, `config.autoReconnect must be true or false, not "no"`},
+		{`{"url":"/ws","getToken":"yes"}`, `config.getToken must be true or false, not "yes"`},
 		{`{"url":"/ws","protocols":"v1"}`, `config.protocols must be an array of strings, not "v1"`},
 		{`{"url":"/ws","reconnectJitter":2}`, "config.reconnectJitter must be between 0 and 1, not 2"},
 	} {
-		_, err := WebSocketConfig([]byte(tc.json), page)
+		_, err := WebSocketConfig([]byte(tc.json), page, nil)
 		if err == nil || !errors.Is(err, ErrConfig) || !strings.HasSuffix(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one ending %q", tc.json, err, tc.want)
 		}
@@ -89,7 +90,7 @@ func TestRuntimeValidationReachesJavaScript(t *testing.T) {
 		{`{"url":"ftp://files.example/x"}`, `ws: invalid config: url "ftp://files.example/x" must start with ws:// or wss://`},
 		{`{"url":"/ws","reconnectDelay":5000,"maxReconnectDelay":1000}`, "ws: invalid config: maxReconnectDelay 1s is below reconnectDelay 5s"},
 	} {
-		cfg, err := WebSocketConfig([]byte(tc.json), page)
+		cfg, err := WebSocketConfig([]byte(tc.json), page, nil)
 		if err == nil {
 			_, err = ws.New(cfg)
 		}

@@ -50,6 +50,8 @@ func Code(err error) string {
 		return "internal"
 	case errors.Is(err, ws.ErrGaveUp), errors.Is(err, sse.ErrGaveUp):
 		return "gave_up"
+	case errors.Is(err, ws.ErrToken):
+		return "token"
 	case errors.Is(err, ws.ErrQueueFull):
 		return "queue_full"
 	case errors.Is(err, ws.ErrMessageTooBig):
