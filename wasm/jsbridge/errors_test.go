@@ -22,6 +22,7 @@ func TestCode(t *testing.T) {
 		{fmt.Errorf("%w: x", ws.ErrConfig), "config"},
 		{fmt.Errorf("%w: %w", ws.ErrGaveUp, &ws.CloseError{Code: 1006}), "gave_up"},
 		{&ws.CloseError{Code: protocol.CloseUnauthorized}, "unauthorized"},
+		{fmt.Errorf("%w: %w", ws.ErrToken, context.DeadlineExceeded), "token"},
 		{&ws.CloseError{Code: protocol.CloseServiceRestart}, "connection_closed"},
 		{fmt.Errorf("ws: server refused %q: %w", "a:b", &protocol.ErrorData{Code: "room_full"}), "room_full"},
 		{fmt.Errorf("wrapped: %w", ws.ErrQueueFull), "queue_full"},
