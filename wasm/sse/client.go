@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ var (
 	ErrIdleTimeout = errors.New("sse: the stream went silent past the idle timeout")
 	// ErrGaveUp wraps the last failure once MaxReconnectAttempts are spent.
 	ErrGaveUp = errors.New("sse: gave up reconnecting")
+	// ErrToken wraps what Config.TokenFunc failed with; the client stops.
+	ErrToken = errors.New("sse: failed to get a token")
 )
 
 // errEnded cancels a connection that the client itself ended.
@@ -56,6 +59,7 @@ type Client struct {
 	cancel      context.CancelCauseFunc
 	lastRead    time.Time      // when the current connection last received bytes
 	timers      [3]clock.Timer // indexed by timer*
+	refreshed   bool           // reconnected with a fresh token after a 401, and no stream opened since
 }
 
 const (
@@ -200,6 +204,7 @@ func (c *Client) Open() {
 	}
 	c.attempts = 0
 	c.lastErr = nil
+	c.refreshed = false
 	if c.hidden && c.cfg.CloseWhenHidden {
 		c.suspended = true // stays closed until the page shows
 		return
@@ -219,6 +224,7 @@ func (c *Client) Reconnect() {
 	c.suspended = false
 	c.attempts = 0
 	c.lastErr = nil
+	c.refreshed = false
 	c.startLocked()
 }
 
@@ -357,6 +363,17 @@ func (c *Client) scheduleIdleLocked(gen int, d time.Duration) {
 // Cancelling ctx aborts the request, and a body being read.
 func (c *Client) run(ctx context.Context, cancel context.CancelCauseFunc, gen int, req *fetch.Request, lastID string) {
 	defer cancel(errEnded)
+	if c.cfg.TokenFunc != nil {
+		token, err := c.cfg.TokenFunc(ctx)
+		if err == nil && strings.ContainsAny(token, "\r\n\x00") {
+			err = errors.New("the token holds a line break or NUL")
+		}
+		if err != nil {
+			c.ended(gen, ctx, fmt.Errorf("%w: %w", ErrToken, err))
+			return
+		}
+		req.Header["Authorization"] = "Bearer " + token // this request's own map
+	}
 	resp, err := c.cfg.Fetch(ctx, req)
 	if err != nil {
 		c.ended(gen, ctx, fmt.Errorf("sse: failed to connect to %s: %w", c.cfg.URL, err))
@@ -408,6 +425,7 @@ func (c *Client) opened(gen int) bool {
 		return false
 	}
 	c.lastErr = nil
+	c.refreshed = false
 	c.lastRead = c.cfg.Clock.Now() // the headers count as traffic
 	c.timers[timerStable] = c.cfg.Clock.AfterFunc(c.cfg.StableAfter, func() {
 		c.mu.Lock()
@@ -437,10 +455,16 @@ func (c *Client) ended(gen int, ctx context.Context, err error) {
 		c.endLocked()
 		c.lastErr = err
 		c.setStatusLocked(StatusClosed)
+	case errors.As(err, &re) && re.StatusCode == 401 && c.cfg.TokenFunc != nil && !c.refreshed:
+		// A fresh token may do, once.
+		c.endLocked()
+		c.lastErr = err
+		c.refreshed = true
+		c.startLocked()
 	case errors.As(err, &re):
 		c.failLocked(err, re.RetryAfter, !re.Temporary())
 	default:
-		c.failLocked(err, 0, errors.Is(err, ErrTooLong))
+		c.failLocked(err, 0, errors.Is(err, ErrTooLong) || errors.Is(err, ErrToken))
 	}
 }
 

@@ -6,6 +6,7 @@
 package sse_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -697,4 +699,75 @@ func TestIdleTimeoutCanBeDisabled(t *testing.T) {
 	if s := h.client.Status(); s != sse.StatusOpen || h.srv.count() != 1 {
 		t.Fatalf("status %s after %d requests, want still open on the first", s, h.srv.count())
 	}
+}
+
+// TokenFunc is asked before every request: a stream the server ended
+// (its token expired) resumes with a fresh token, and a 401 is retried
+// at once with another, once.
+func TestTokenFuncIsAskedForEveryRequestAndOnceMoreAfterA401(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Int32
+	cfg := sse.Config{TokenFunc: func(context.Context) (string, error) {
+		return fmt.Sprintf("tok-%d", asked.Add(1)), nil
+	}}
+	h := newHarness(t, cfg, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch n {
+		case 0: // the token's stream, which ends when it expires
+			stream(w)("id: 1\ndata: x\n\n")
+		case 1: // refused
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			stream(w)("id: 2\ndata: y\n\n")
+			hold(r)
+		}
+	})
+	h.client.Open()
+	h.nextEvent()
+	h.retryAfter(1, 3*time.Second) // the stream ended: the usual wait
+	if e := h.nextEvent(); e.ID != "2" {
+		t.Fatalf("event %+v, want id 2 after the 401", e)
+	}
+	for i := range 3 {
+		if got, want := h.srv.next(t).Header.Get("Authorization"), fmt.Sprintf("Bearer tok-%d", i+1); got != want {
+			t.Errorf("request %d: Authorization %q, want %q", i, got, want)
+		}
+	}
+	if s := h.client.State(); s.Status != sse.StatusOpen {
+		t.Errorf("state %+v, want open", s)
+	}
+}
+
+// A second 401 in a row is final, as one without a TokenFunc is; a
+// TokenFunc that fails stops the client before any request.
+func TestTokenFuncFailuresAreFinal(t *testing.T) {
+	t.Parallel()
+	t.Run("401 twice", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, sse.Config{TokenFunc: func(context.Context) (string, error) { return "stale", nil }},
+			func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(http.StatusUnauthorized) })
+		h.client.Open()
+		s := h.waitStatus(sse.StatusError)
+		var re *sse.ResponseError
+		if !errors.As(s.Err, &re) || re.StatusCode != 401 {
+			t.Fatalf("error %v, want the 401", s.Err)
+		}
+		if n := h.srv.count(); n != 2 {
+			t.Fatalf("%d requests, want 2: the first and one with a fresh token", n)
+		}
+		h.noTimers()
+	})
+	t.Run("TokenFunc fails", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, sse.Config{TokenFunc: func(context.Context) (string, error) { return "", errors.New("signed out") }},
+			func(w http.ResponseWriter, _ *http.Request, _ int) { stream(w) })
+		h.client.Open()
+		s := h.waitStatus(sse.StatusError)
+		if !errors.Is(s.Err, sse.ErrToken) || !strings.Contains(s.Err.Error(), "signed out") {
+			t.Fatalf("error %v, want ErrToken with the reason", s.Err)
+		}
+		if n := h.srv.count(); n != 0 {
+			t.Fatalf("%d requests without a token", n)
+		}
+		h.noTimers()
+	})
 }

@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +28,14 @@ type Config struct {
 	Headers map[string]string
 	// AuthToken is sent as "Authorization: Bearer <token>".
 	AuthToken string
+	// TokenFunc, when set, is asked for the token before every request,
+	// in place of AuthToken, so that each carries a fresh one: a stream
+	// the server ends when its token expires comes back with a new one.
+	// ctx ends with the request (Close, or IdleTimeout). An error ends
+	// the stream with StatusError and that error (ErrToken). A 401 is
+	// then not final: the client asks again and reconnects at once, once;
+	// a second 401 before a stream has opened is final.
+	TokenFunc func(ctx context.Context) (string, error)
 	// LastEventID is the id to resume from on the first connection, as
 	// after a page reload. Default is none: the stream starts fresh.
 	LastEventID string
@@ -127,8 +136,8 @@ func (c Config) withDefaults() (Config, error) {
 				return c, configErr("header %s is set by the client (use LastEventID to resume)", name)
 			}
 		}
-		if strings.EqualFold(name, "Authorization") && c.AuthToken != "" {
-			return c, configErr("header Authorization and AuthToken are both set")
+		if strings.EqualFold(name, "Authorization") && (c.AuthToken != "" || c.TokenFunc != nil) {
+			return c, configErr("header Authorization and AuthToken or TokenFunc are both set")
 		}
 	}
 	if strings.ContainsAny(c.AuthToken, "\r\n\x00") {

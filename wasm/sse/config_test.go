@@ -1,6 +1,7 @@
 package sse_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -63,6 +64,7 @@ func TestConfigErrors(t *testing.T) {
 		{"reserved header", sse.Config{URL: "http://h/", Headers: map[string]string{"last-event-id": "3"}}, "set by the client"},
 		{"accept header", sse.Config{URL: "http://h/", Headers: map[string]string{"Accept": "*/*"}}, "set by the client"},
 		{"authorization twice", sse.Config{URL: "http://h/", AuthToken: "t", Headers: map[string]string{"Authorization": "Basic x"}}, "both set"},
+		{"authorization and a token func", sse.Config{URL: "http://h/", TokenFunc: func(context.Context) (string, error) { return "t", nil }, Headers: map[string]string{"authorization": "Basic x"}}, "both set"},
 		{"token", sse.Config{URL: "http://h/", AuthToken: "a\nb"}, "authToken"},
 		{"last event id", sse.Config{URL: "http://h/", LastEventID: "a\x00"}, "lastEventID"},
 		{"retry delay", sse.Config{URL: "http://h/", RetryDelay: -time.Second}, "negative"},
