@@ -564,14 +564,14 @@ func TestModuleReportsAMalformedLineOfARelayedFrame(t *testing.T) {
 
 // getToken is asked before each connection; when the server closes with
 // 4401 (the token expired) it is asked again, and the connection comes
-// back with the fresh token. A getToken that rejects ends the connecting
-// with its message and the code "token".
+// back with the fresh token; an event stream's too. A getToken that
+// rejects ends the connecting with its message and the code "token".
 func TestModuleAsksGetTokenForEachConnection(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []string
 	)
-	_, ctx := openDemo(t, server.Options{Auth: server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
+	_, ctx := openDemo(t, server.Options{TickInterval: 50 * time.Millisecond, SSERetry: 100 * time.Millisecond, Auth: server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
 		mu.Lock()
 		seen = append(seen, token)
 		mu.Unlock()
@@ -604,6 +604,30 @@ func TestModuleAsksGetTokenForEachConnection(t *testing.T) {
 		t.Errorf("status %s after the fresh token, want connected", got)
 	}
 
+	// An event stream the server ends as its token expires comes back
+	// with a fresh token, and its ticks go on.
+	mu.Lock()
+	seen = nil
+	mu.Unlock()
+	evalJS[bool](t, ctx, `(() => {
+		t.streamAsked = 0;
+		t.streamStatuses = [];
+		t.ticks = 0;
+		const tokens = [() => "fresh 1", async () => "fresh-2"];
+		t.stream = t.rt.eventSource({ url: "/sse/ticker", getToken: () => tokens[t.streamAsked++]() });
+		t.stream.onStatus((s) => t.streamStatuses.push(s));
+		t.stream.on("tick", () => t.ticks++);
+		return true;
+	})()`)
+	waitFor(t, ctx, "the stream with the fresh token", `t.streamAsked === 2 && t.streamStatuses.filter((s) => s === "open").length === 2`)
+	ticks := evalJS[int](t, ctx, `t.ticks`)
+	waitFor(t, ctx, "ticks on the fresh token", fmt.Sprintf(`t.ticks > %d`, ticks))
+	mu.Lock()
+	if got := strings.Join(seen, ","); got != "fresh 1,fresh-2" {
+		t.Errorf("the stream's tokens were %q, want %q", got, "fresh 1,fresh-2")
+	}
+	mu.Unlock()
+
 	// Rejections, and what is not a function.
 	evalJS[bool](t, ctx, `(() => {
 		t.failing = t.rt.connect({ url: "/ws", getToken: () => Promise.reject(new Error("signed out")) });
@@ -616,7 +640,7 @@ func TestModuleAsksGetTokenForEachConnection(t *testing.T) {
 	if got := evalJS[string](t, ctx, `t.attempt(() => t.rt.connect({ url: "/ws", getToken: "fresh" }))`); got != "TypeError: config.getToken must be a function" {
 		t.Errorf("a getToken that is a string: %s", got)
 	}
-	evalJS[bool](t, ctx, `t.failing.close(), t.ws.close(), true`)
+	evalJS[bool](t, ctx, `t.failing.close(), t.stream.close(), t.ws.close(), true`)
 	wantStatsJS(t, ctx, nil)
 	noPageErrors(t, ctx)
 }

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     getToken: async () => (await fetch("/session/token")).text(),
   });
   refreshed.close();
+  rt.eventSource({ url: "/sse/ticker", getToken: () => "fresh" }).close();
   const status: WebSocketStatus = ws.status;
   const state: WebSocketState = ws.state;
   show(status, state.attempt, state.nextDelay, state.queued, state.error?.code);

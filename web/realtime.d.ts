@@ -248,6 +248,13 @@ export interface EventSourceConfig {
   headers?: Record<string, string>;
   /** Sent as "Authorization: Bearer <token>". */
   authToken?: string;
+  /**
+   * Asked for the token before every request, in place of authToken: a
+   * stream the server ends as its token expires comes back with a fresh
+   * one. A rejection ends the stream with the code "token"; a 401 is
+   * then retried at once with another token, once.
+   */
+  getToken?: () => string | Promise<string>;
   /** The id to resume from on the first connection. */
   lastEventId?: string;
   /** Default: 3000; the server's retry field replaces it. */

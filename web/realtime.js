@@ -261,6 +261,18 @@ function toJSON(value, what) {
   return JSON.stringify(value, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
 }
 
+// configJSON is a connection's or a stream's config as JSON for Go. A
+// getToken function, which JSON cannot hold, stays with obj, and Go is
+// told that there is one: it asks for tokens with "token" events.
+function configJSON(obj, config) {
+  if (config?.getToken === undefined) {
+    return toJSON(config ?? {}, "config");
+  }
+  checkFunction(config.getToken, "config.getToken");
+  obj._getToken = config.getToken;
+  return toJSON({ ...config, getToken: true }, "config");
+}
+
 function dataJSON(data, what) {
   if (data === undefined) {
     return "";
@@ -720,7 +732,24 @@ class Base {
   _event(name, args) {
     if (name === "error") {
       this._error(...args);
+    } else if (name === "token") {
+      this._giveToken(args[0]);
     }
+  }
+
+  // _giveToken answers Go's ask n (before a connection) with what getToken
+  // gives, a string or a promise of one; its error's message otherwise,
+  // which ends the connecting with the code "token".
+  _giveToken(n) {
+    const give = (token, message) => {
+      if (!this._closed && !this._rt.dead) {
+        safely(() => this._rt.call("token", this._id, n, token, message));
+      }
+    };
+    new Promise((resolve) => resolve(this._getToken())).then(
+      (token) => (typeof token === "string" ? give(token, "") : give("", `getToken gave ${typeof token}, not a string`)),
+      (err) => give("", String(err?.message || err || "getToken failed")),
+    );
   }
 
   _released() {
@@ -977,9 +1006,6 @@ class Connection extends Base {
         }
         return;
       }
-      case "token":
-        this._giveToken(args[0]);
-        return;
       case "error":
         if (args[1] === "exited") {
           this._status = "error";
@@ -988,21 +1014,6 @@ class Connection extends Base {
         }
     }
     super._event(name, args);
-  }
-
-  // _giveToken answers Go's ask n (before a dial) with what getToken
-  // gives, a string or a promise of one; its error's message otherwise,
-  // which ends the connecting with the code "token".
-  _giveToken(n) {
-    const give = (token, message) => {
-      if (!this._closed && !this._rt.dead) {
-        safely(() => this._rt.call("wsToken", this._id, n, token, message));
-      }
-    };
-    new Promise((resolve) => resolve(this._getToken())).then(
-      (token) => (typeof token === "string" ? give(token, "") : give("", `getToken gave ${typeof token}, not a string`)),
-      (err) => give("", String(err?.message || err || "getToken failed")),
-    );
   }
 
   _released() {
@@ -1358,20 +1369,13 @@ function makeAPI(rt) {
         console.warn("realtime: browsers cannot set WebSocket headers; config.headers are not sent (use authToken)");
       }
       const conn = new Connection(rt);
-      let json = toJSON(config ?? {}, "config");
-      if (config?.getToken !== undefined) {
-        // A function is not JSON: Go is told there is one, and asks.
-        checkFunction(config.getToken, "config.getToken");
-        conn._getToken = config.getToken;
-        json = toJSON({ ...config, getToken: true }, "config");
-      }
-      rt.open(conn, "wsOpen", json);
+      rt.open(conn, "wsOpen", configJSON(conn, config));
       return conn;
     },
 
     eventSource(config) {
       const stream = new EventStream(rt);
-      rt.open(stream, "sseOpen", toJSON(config ?? {}, "config"));
+      rt.open(stream, "sseOpen", configJSON(stream, config));
       return stream;
     },
 

@@ -67,8 +67,8 @@ const (
 	// JavaScript parses each, as a plain WebSocket client would; nothing
 	// decoded in Go is encoded again. The object id is 0.
 	KindMessages
-	// KindToken asks a connection's getToken for a token: the number of
-	// the ask, for Bridge.Token.
+	// KindToken asks a connection's or a stream's getToken for a token:
+	// the number of the ask, for Bridge.Token.
 	KindToken
 )
 

@@ -524,28 +524,39 @@ func TestLiveFeedSnapshotDeltasPauseAndClose(t *testing.T) {
 	be.waitSubscribers(t, "live:bridge-orders", 0)
 }
 
+// tokenBackend starts a backend that takes the tokens "short" (expiring
+// after expiry) and "long", and returns what it saw so far.
+func tokenBackend(t *testing.T, opts server.Options, expiry time.Duration) (be *backend, seen func() string) {
+	var (
+		mu     sync.Mutex
+		tokens []string
+	)
+	opts.Auth = server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
+		mu.Lock()
+		tokens = append(tokens, token)
+		mu.Unlock()
+		switch token {
+		case "short":
+			return server.Identity{User: "ann", Expires: time.Now().Add(expiry)}, nil
+		case "long":
+			return server.Identity{User: "ann"}, nil
+		}
+		return server.Identity{}, errors.New("unknown token")
+	})
+	return startBackend(t, opts), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(tokens, " ")
+	}
+}
+
 // A connection whose config has getToken asks JavaScript for a token
 // before each dial (KindToken, answered by Token), and after a 4401 (its
 // token expired) asks again and reconnects. A late answer to an old ask
 // is dropped; an error from getToken is the connection's error.
 func TestConnectionAsksJavaScriptForTokens(t *testing.T) {
 	t.Parallel()
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	be := startBackend(t, server.Options{Auth: server.AuthenticatorFunc(func(_ context.Context, token string) (server.Identity, error) {
-		mu.Lock()
-		seen = append(seen, token)
-		mu.Unlock()
-		switch token {
-		case "short":
-			return server.Identity{User: "ann", Expires: time.Now().Add(300 * time.Millisecond)}, nil
-		case "long":
-			return server.Identity{User: "ann"}, nil
-		}
-		return server.Identity{}, errors.New("unknown token")
-	})})
+	be, seen := tokenBackend(t, server.Options{}, 300*time.Millisecond)
 	s := newSink()
 	br := jsbridge.New(s)
 	t.Cleanup(br.Shutdown)
@@ -571,11 +582,9 @@ func TestConnectionAsksJavaScriptForTokens(t *testing.T) {
 			t.Fatal("no reconnect with the fresh token")
 		}
 	}
-	mu.Lock()
-	if got := strings.Join(seen, " "); got != "short long" {
+	if got := seen(); got != "short long" {
 		t.Errorf("the server saw tokens %q, want %q", got, "short long")
 	}
-	mu.Unlock()
 
 	// getToken failing ends the connecting with its message.
 	if err := br.OpenWebSocket(2, []byte(`{"url":"/ws","getToken":true}`), be.page); err != nil {
@@ -590,4 +599,35 @@ func TestConnectionAsksJavaScriptForTokens(t *testing.T) {
 		t.Errorf("error %v (code %v), want getToken's message (token)", msg, code)
 	}
 	wantCode(t, "an answer for a connection that is not open", br.Token(3, 1, "x", ""), "closed")
+}
+
+// A stream whose config has getToken asks for a token before each
+// request, and when the server ends the stream as its token expires,
+// comes back with a fresh one.
+func TestEventSourceAsksJavaScriptForTokens(t *testing.T) {
+	t.Parallel()
+	be, seen := tokenBackend(t, server.Options{TickInterval: 10 * time.Millisecond, SSERetry: 10 * time.Millisecond}, 200*time.Millisecond)
+	s := newSink()
+	br := jsbridge.New(s)
+	t.Cleanup(br.Shutdown)
+	if err := br.OpenEventSource(1, []byte(`{"url":"/sse/ticker","getToken":true,"retryDelay":10}`), be.page); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the first ask", is(jsbridge.KindToken, 1, 1))
+	if err := br.Token(1, 1, "short", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "open status", is(jsbridge.KindStreamState, 1, "open"))
+	s.wait(t, "the ask after the stream ended", is(jsbridge.KindToken, 1, 2))
+	if err := br.Token(1, 2, "long", ""); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(timeout); len(s.find(is(jsbridge.KindStreamState, 1, "open"))) < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream did not come back with the fresh token")
+		}
+	}
+	if got := seen(); got != "short long" {
+		t.Errorf("the server saw tokens %q, want %q", got, "short long")
+	}
 }

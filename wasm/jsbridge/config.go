@@ -76,12 +76,16 @@ func WebSocketConfig(raw []byte, page string, askToken func(context.Context) (st
 // EventSourceConfig turns the JSON of an EventSourceConfig (realtime.d.ts)
 // into an sse.Config. Durations are in milliseconds; idleTimeout 0 turns
 // the idle check off and maxReconnectAttempts -1 or Infinity means no
-// limit. A body that is not a string is sent as its JSON.
-func EventSourceConfig(raw []byte, page string) (sse.Config, error) {
+// limit. A body that is not a string is sent as its JSON. getToken true
+// makes askToken the config's TokenFunc, as for a WebSocket.
+func EventSourceConfig(raw []byte, page string, askToken func(context.Context) (string, error)) (sse.Config, error) {
 	f := readFields("config", raw)
 	var c sse.Config
 	c.URL, _ = f.str("url")
 	c.URL = resolveURL(c.URL, page, false)
+	if ask, _ := f.boolean("getToken"); ask {
+		c.TokenFunc = askToken
+	}
 	c.Method, _ = f.str("method")
 	if body, ok := f.get("body"); ok {
 		var s string

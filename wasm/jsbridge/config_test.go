@@ -116,7 +116,7 @@ func TestEventSourceConfig(t *testing.T) {
 				IdleTimeout: -1, MaxReconnectAttempts: -1, LastEventID: "7", MaxEventSize: 4096, CloseWhenHidden: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := EventSourceConfig([]byte(tc.json), page)
+			got, err := EventSourceConfig([]byte(tc.json), page, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func TestEventSourceConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := EventSourceConfig([]byte(`{"url":"/a","retry":5}`), page); err == nil || !strings.Contains(err.Error(), "unknown field retry") {
+	if _, err := EventSourceConfig([]byte(`{"url":"/a","retry":5}`), page, nil); err == nil || !strings.Contains(err.Error(), "unknown field retry") {
 		t.Errorf("a typo gave %v", err)
 	}
 }

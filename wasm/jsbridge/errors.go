@@ -50,7 +50,7 @@ func Code(err error) string {
 		return "internal"
 	case errors.Is(err, ws.ErrGaveUp), errors.Is(err, sse.ErrGaveUp):
 		return "gave_up"
-	case errors.Is(err, ws.ErrToken):
+	case errors.Is(err, ws.ErrToken), errors.Is(err, sse.ErrToken):
 		return "token"
 	case errors.Is(err, ws.ErrQueueFull):
 		return "queue_full"

@@ -10,6 +10,7 @@ const kindStream = "stream"
 type stream struct {
 	client *sse.Client
 	stop   []func()
+	tokens *tokens
 }
 
 func (*stream) kind() string { return kindStream }
@@ -26,7 +27,8 @@ func (s *stream) close() {
 // to the listeners of its type), state changes as KindStreamState and
 // failures as KindError.
 func (b *Bridge) OpenEventSource(id int, config []byte, page string) error {
-	cfg, err := EventSourceConfig(config, page)
+	t := &tokens{sink: b.sink, id: id}
+	cfg, err := EventSourceConfig(config, page, t.ask)
 	if err != nil {
 		return err
 	}
@@ -34,7 +36,7 @@ func (b *Bridge) OpenEventSource(id int, config []byte, page string) error {
 	if err != nil {
 		return err
 	}
-	s := &stream{client: client}
+	s := &stream{client: client, tokens: t}
 	if err := b.add(id, s); err != nil {
 		client.Close()
 		return err

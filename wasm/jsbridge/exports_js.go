@@ -148,8 +148,8 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 		{"wsOpen", func(a args) (any, error) {
 			return nil, b.OpenWebSocket(a.int(0), a.bytes(1), pageURL())
 		}},
-		// wsToken(id, n, token, message): getToken's answer to ask n.
-		{"wsToken", func(a args) (any, error) {
+		// token(id, n, token, message): getToken's answer to ask n.
+		{"token", func(a args) (any, error) {
 			return nil, b.Token(a.int(0), a.int(1), a.str(2), a.str(3))
 		}},
 		{"wsConnect", func(a args) (any, error) { return nil, b.Connect(a.int(0)) }},

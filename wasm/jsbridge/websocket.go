@@ -2,7 +2,6 @@ package jsbridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -71,67 +70,6 @@ func (b *Bridge) OpenWebSocket(id int, config []byte, page string) error {
 		client.OnError(func(err error) { b.sink.Event(KindError, id, err.Error(), Code(err)) }),
 	)
 	client.Connect()
-	return nil
-}
-
-// tokens asks JavaScript for a connection's tokens, when its config has
-// getToken: an event (KindToken) with the number of the ask, which
-// realtime.js answers through Token with what getToken gave.
-type tokens struct {
-	sink Sink
-	id   int
-
-	mu     sync.Mutex
-	asked  int              // the number of the last ask
-	answer chan tokenAnswer // the last ask's, until answered
-}
-
-type tokenAnswer struct {
-	token string
-	err   error
-}
-
-// ask is the connection's TokenFunc.
-func (t *tokens) ask(ctx context.Context) (string, error) {
-	answer := make(chan tokenAnswer, 1)
-	t.mu.Lock()
-	t.asked++
-	n := t.asked
-	t.answer = answer
-	t.mu.Unlock()
-	t.sink.Event(KindToken, t.id, n)
-	select {
-	case a := <-answer:
-		return a.token, a.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("getToken gave no token in time: %w", ctx.Err())
-	}
-}
-
-// Token answers ask n of connection id with what getToken gave: token,
-// or the message of its error. An answer to an ask that is over (it
-// timed out, or another has been made since) is dropped.
-func (b *Bridge) Token(id, n int, token, message string) error {
-	c, err := get[*conn](b, id)
-	if err != nil {
-		return err
-	}
-	var a tokenAnswer
-	switch {
-	case message != "":
-		a.err = errors.New(message)
-	case token == "":
-		a.err = errors.New("getToken gave an empty token")
-	default:
-		a.token = token
-	}
-	t := c.tokens
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if n == t.asked && t.answer != nil {
-		t.answer <- a
-		t.answer = nil
-	}
 	return nil
 }
 
