@@ -19,8 +19,11 @@
 //   - 204 No Content: the stream is over; StatusClosed, no retry.
 //   - 5xx or 429: retried with backoff, waiting at least Retry-After.
 //   - Any other status, or a 200 that is not text/event-stream: StatusError
-//     with a *ResponseError (status and the start of the body), no retry.
+//     with a *ResponseError (status and the start of the body), no retry;
+//     but a 401 with a TokenFunc is retried at once with a fresh token,
+//     once.
 //   - A line or event over MaxEventSize: StatusError with ErrTooLong.
+//   - TokenFunc failing: StatusError with ErrToken.
 //
 // # Callbacks
 //
