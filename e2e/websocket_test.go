@@ -344,3 +344,58 @@ func TestSocketQueueJoinsBinaryAndTextFramesInOrder(t *testing.T) {
 		t.Fatalf("batches %q, want %q", got, want)
 	}
 }
+
+// realtime-socket.js batches a burst's messages (one that follows the
+// last batch closely waits for a task of its own, after those already
+// received) but hands Go at once the message that follows a send, most
+// likely its answer, however soon it comes: an echo never waits for the
+// batching. Here a stand-in socket, a stopped clock, and Go sending from
+// inside a batch as an echo's handler does.
+func TestSocketQueueHandsOverTheAnswerToASendAtOnce(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{}, "/websocket")
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	got := evalJS[[]string](t, ctx, `(async () => {
+		const ws = new EventTarget();
+		ws.readyState = WebSocket.OPEN;
+		ws.send = () => {};
+		const log = [];
+		let handle;
+		const receive = (id, n, grown, text) => {
+			log.push("go:" + text);
+			if (text === "echo 1") {
+				handle.sendText("publish 2"); // as the handler publishes the next
+			}
+			return true;
+		};
+		handle = realtimeSocketQueue(ws, () => log.push("onFrames"), () => {}, { id: 1, receive });
+		const send = (data) => {
+			ws.dispatchEvent(new MessageEvent("message", { data }));
+			log.push("event:" + data);
+		};
+		const tick = () => new Promise((r) => setTimeout(r, 20));
+		const now = performance.now;
+		performance.now = () => 0; // every message follows the last batch closely
+		try {
+			send("echo 1"); // the first: after a quiet spell
+			send("echo 2"); // after the handler's publish: at once
+			send("burst a"); // nothing sent since: waits
+			send("burst b");
+			await tick();
+			handle.sendText("request"); // a send from outside a batch
+			send("reply");
+			await tick();
+		} finally {
+			performance.now = now;
+		}
+		return log;
+	})()`)
+	want := []string{
+		"go:echo 1", "event:echo 1",
+		"go:echo 2", "event:echo 2",
+		"event:burst a", "event:burst b", "go:burst a\nburst b",
+		"go:reply", "event:reply",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+}
