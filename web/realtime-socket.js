@@ -27,11 +27,9 @@
 // onFrames(n, texts, binaries, grown) gets what arrived since the last
 // call: texts text frames joined with "\n", as n UTF-8 bytes at the start
 // of handle.inbox (a new array when grown is true), and the number of
-// binary frames. A message after a quiet spell, or the first after the
-// page sent a frame (most likely its answer), goes at once; one that
-// follows the last batch closely, as a burst's do, starts a batch that
-// waits for a task of its own, so that the messages already waiting are
-// read first. onClose(code, reason) comes last, after every frame
+// binary frames. It is called from a task of its own, posted when the
+// first message of a batch arrives, so that the messages already waiting
+// are read first. onClose(code, reason) comes last, after every frame
 // received before the close went to onFrames.
 //
 // send(n) sends the first n bytes of handle.outbox as a text frame, and
@@ -70,10 +68,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   let binaries = 0;
   let scheduled = false;
   let lastFlush = -Infinity;
-  // sent: the page sent a frame since the last batch began. The next
-  // message is then most likely the answer (an echo, a request's reply)
-  // and goes to Go at once, however soon it comes.
-  let sent = false;
   // How long after a batch (ms) a message is no longer taken for part of
   // a burst.
   const quiet = 0.1;
@@ -89,7 +83,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
         return false;
       }
       ws.send(decoder.decode(handle.outbox.subarray(0, n)));
-      sent = true;
       return true;
     },
     grow(n) {
@@ -104,7 +97,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
         return false;
       }
       ws.send(text);
-      sent = true;
       return true;
     },
   };
@@ -115,7 +107,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
         return false;
       }
       ws.send(decoder.decode(new Uint8Array(memory.buffer, at, n)));
-      sent = true;
       globalThis.realtimeSocketQueue.sentFrom++; // for tests
       return true;
     };
@@ -143,7 +134,6 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     texts = [];
     binaries = 0;
     lastFlush = performance.now();
-    sent = false;
     if (direct?.take && n === 0 && take(batch)) {
       return;
     }
@@ -257,12 +247,11 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     if (!scheduled) {
       scheduled = true;
-      // A message after a quiet spell, or after the page sent something,
-      // goes to Go at once (an echo waits for nothing more: each message
-      // is a task of its own); one that follows the last batch closely
-      // is part of a burst, and waits for a task of its own, after the
-      // messages already received.
-      if (sent || performance.now() - lastFlush > quiet) {
+      // A message after a quiet spell goes to Go at once (an echo waits
+      // for nothing more: each message is a task of its own); one that
+      // follows the last batch closely is part of a burst, and waits for
+      // a task of its own, after the messages already received.
+      if (performance.now() - lastFlush > quiet) {
         flush();
       } else {
         wake.port2.postMessage(null);
