@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/matih-ai/realtime/internal/webtest"
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // BenchmarkTextIntoBytes measures in Chromium what a received frame
@@ -53,7 +54,7 @@ func BenchmarkTextIntoBytes(b *testing.B) {
 			n, _ := strconv.Atoi(string(msg))
 			frame := bytes.Repeat(append(append([]byte(nil), line...), '\n'), max(n, 1))
 			typ := websocket.MessageText
-			if r.URL.Query().Get("frames") == "binary" {
+			if r.URL.Query().Get(protocol.FramesParam) == protocol.FramesBinary {
 				typ = websocket.MessageBinary
 			}
 			if err := c.Write(r.Context(), typ, frame[:len(frame)-1]); err != nil {

@@ -3,7 +3,6 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/matih-ai/realtime/wasm/internal/weburl"
 	"github.com/matih-ai/realtime/wasm/sse"
@@ -141,7 +140,7 @@ func resolveURL(raw, page string, websocket bool) string {
 	abs := base.ResolveReference(u)
 	abs.Fragment, abs.HasFragment = "", false
 	if websocket {
-		switch strings.ToLower(abs.Scheme) {
+		switch abs.Scheme { // in lower case
 		case "http":
 			abs.Scheme = "ws"
 		case "https":

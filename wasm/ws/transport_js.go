@@ -6,12 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"syscall/js"
 	"unsafe"
 
 	"github.com/matih-ai/realtime/wasm/internal/browser"
+	"github.com/matih-ai/realtime/wasm/internal/weburl"
 	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
@@ -30,11 +30,10 @@ func dialPlatform(ctx context.Context, url string, opts DialOptions) (Conn, erro
 	// parses most frames itself, as strings.
 	if q.Type() == js.TypeFunction && q.Get("binaryText").Truthy() && direct.Type() == js.TypeObject && direct.Get("go").Truthy() {
 		c.binaryText = true
-		sep := "?"
-		if strings.Contains(url, "?") {
-			sep = "&"
+		if u, err := weburl.Parse(url); err == nil { // else the constructor says what is wrong
+			u.Query, u.HasQuery = weburl.SetQuery(u.Query, protocol.FramesParam, protocol.FramesBinary), true
+			url = u.String()
 		}
-		url += sep + protocol.FramesParam + "=" + protocol.FramesBinary
 	}
 	// The constructor throws a SyntaxError on a bad URL or protocol.
 	err := jsCall(func() { c.ws = js.Global().Get("WebSocket").New(url, protocols) })
@@ -124,9 +123,9 @@ var direct js.Value
 // d.export, the name of its export that calls ReceiveNow, do:
 // realtime-socket.js calls the export, and resumes Go after the batches
 // Go took (go-app's pages, whose handlers are Go code that may wake
-// goroutines and set timers): at once
-// when the export returns 1, a goroutine being ready to run, else within
-// a few milliseconds (0); -1 is a batch not taken. realtime-socket.js
+// goroutines and set timers): at once when the export returns 1, a
+// goroutine being ready to run, else within a few milliseconds (0); -1
+// is a batch not taken. realtime-socket.js
 // also keeps each socket's handle in the Map d.handles by its id (see
 // Client.Socket). With d.memory, the program's WebAssembly.Memory,
 // JavaScript reads the frames Go writes where Go holds them, and their
