@@ -314,10 +314,16 @@ func TestSocketQueueJoinsBinaryAndTextFramesInOrder(t *testing.T) {
 		};
 		handle = realtimeSocketQueue(ws, () => batches.push("onFrames"), () => {}, { id: 1, receive, memory, room, roomSize, binaryText: true });
 		const bin = (s) => new TextEncoder().encode(s).buffer;
-		const send = (data) => ws.dispatchEvent(new MessageEvent("message", { data }));
+		// Each message's time is the clock's (as a received message's
+		// timeStamp is), and the clock stopped: after the first, every
+		// message follows the last batch closely, as in a burst, and
+		// waits for a task.
+		const send = (data) => {
+			const e = new MessageEvent("message", { data });
+			Object.defineProperty(e, "timeStamp", { value: performance.now() });
+			ws.dispatchEvent(e);
+		};
 		const tick = () => new Promise((r) => setTimeout(r, 20));
-		// A stopped clock: after the first, every message follows the
-		// last batch closely, as in a burst, and waits for a task.
 		const now = performance.now;
 		performance.now = () => 0;
 		try {
