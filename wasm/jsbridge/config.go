@@ -2,9 +2,9 @@ package jsbridge
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/matih-ai/realtime/wasm/internal/weburl"
+	"github.com/matih-ai/realtime/wasm/protocol"
 	"github.com/matih-ai/realtime/wasm/sse"
 	"github.com/matih-ai/realtime/wasm/ws"
 )
@@ -88,7 +88,7 @@ func EventSourceConfig(raw []byte, page string, askToken func(context.Context) (
 	c.Method, _ = f.str("method")
 	if body, ok := f.get("body"); ok {
 		var s string
-		if json.Unmarshal(body, &s) == nil {
+		if protocol.Unmarshal(body, &s) == nil {
 			c.Body = []byte(s)
 		} else {
 			c.Body = body

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // ErrConfig is wrapped by every error about a configuration or an options
@@ -34,7 +36,7 @@ func readFields(what string, raw []byte) *fields {
 	if len(raw) == 0 || string(raw) == "null" {
 		return f
 	}
-	if raw[0] != '{' || json.Unmarshal(raw, &f.m) != nil {
+	if raw[0] != '{' || protocol.Unmarshal(raw, &f.m) != nil {
 		f.err = fmt.Errorf("%w: %s must be an object", ErrConfig, what)
 	}
 	return f
@@ -62,7 +64,7 @@ func (f *fields) str(name string) (string, bool) {
 		return "", false
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if protocol.Unmarshal(raw, &s) != nil {
 		f.fail(name, "must be a string, not %s", raw)
 		return "", false
 	}
@@ -75,7 +77,7 @@ func (f *fields) boolean(name string) (bool, bool) {
 		return false, false
 	}
 	var b bool
-	if json.Unmarshal(raw, &b) != nil {
+	if protocol.Unmarshal(raw, &b) != nil {
 		f.fail(name, "must be true or false, not %s", raw)
 		return false, false
 	}
@@ -90,7 +92,7 @@ func (f *fields) num(name string) (float64, bool) {
 		return 0, false
 	}
 	var n float64
-	if json.Unmarshal(raw, &n) == nil {
+	if protocol.Unmarshal(raw, &n) == nil {
 		return n, true
 	}
 	switch string(raw) {
@@ -167,7 +169,7 @@ func (f *fields) strings(name string) ([]string, bool) {
 		return nil, false
 	}
 	var s []string
-	if json.Unmarshal(raw, &s) != nil {
+	if protocol.Unmarshal(raw, &s) != nil {
 		f.fail(name, "must be an array of strings, not %s", raw)
 		return nil, false
 	}
@@ -180,7 +182,7 @@ func (f *fields) stringMap(name string) (map[string]string, bool) {
 		return nil, false
 	}
 	var m map[string]string
-	if json.Unmarshal(raw, &m) != nil {
+	if protocol.Unmarshal(raw, &m) != nil {
 		f.fail(name, "must be an object of strings, not %s", raw)
 		return nil, false
 	}
@@ -194,7 +196,7 @@ func (f *fields) object(name string) (map[string]any, bool) {
 		return nil, false
 	}
 	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
+	if protocol.Unmarshal(raw, &m) != nil {
 		f.fail(name, "must be an object, not %s", raw)
 		return nil, false
 	}

@@ -1,10 +1,10 @@
 package jsbridge
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/matih-ai/realtime/wasm/presence"
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 const (
@@ -200,7 +200,7 @@ func orEmpty(s []string) []string {
 // mustJSON encodes what always encodes: the bridge's own types and the
 // runtime's data, which came from JSON.
 func mustJSON(v any) string {
-	b, err := json.Marshal(v)
+	b, err := protocol.Marshal(v)
 	if err != nil {
 		return "null"
 	}

@@ -242,7 +242,8 @@ func (f *Feed) reportLocked(err error) {
 func (f *Feed) receive(e protocol.Envelope) {
 	switch e.Type {
 	case TypeSnapshot:
-		s, err := protocol.DecodeData[Snapshot](e)
+		var s Snapshot
+		err := protocol.UnmarshalData(e, &s)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if !f.closed {

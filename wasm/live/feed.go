@@ -69,7 +69,7 @@ func (it *Item) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := protocol.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	*it = m
@@ -89,7 +89,7 @@ func (it Item) String(field string) string {
 	case bool:
 		return strconv.FormatBool(v)
 	default:
-		b, _ := json.Marshal(v)
+		b, _ := protocol.Marshal(v)
 		return string(b)
 	}
 }

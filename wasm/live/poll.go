@@ -2,13 +2,13 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/matih-ai/realtime/wasm/clock"
 	"github.com/matih-ai/realtime/wasm/fetch"
+	"github.com/matih-ai/realtime/wasm/protocol"
 	"github.com/matih-ai/realtime/wasm/ws"
 )
 
@@ -116,8 +116,12 @@ func (f *Feed) fetch(ctx context.Context) (Snapshot, error) {
 	case resp.StatusCode != 200:
 		return Snapshot{}, fmt.Errorf("GET %s: %s", f.opts.PollURL, resp.Status)
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPollBody))
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("GET %s: %w", f.opts.PollURL, err)
+	}
 	var s Snapshot
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPollBody)).Decode(&s); err != nil {
+	if err := protocol.Unmarshal(body, &s); err != nil {
 		return Snapshot{}, badData(fmt.Errorf("GET %s: %w", f.opts.PollURL, err))
 	}
 	return s, nil

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -110,7 +109,7 @@ func (n *Center) sync() {
 	n.synced = false
 	after := n.resume
 	n.mu.Unlock()
-	data, _ := json.Marshal(SyncData{After: after})
+	data, _ := protocol.Marshal(SyncData{After: after})
 	n.client.Send(protocol.Envelope{Type: TypeSync, Channel: n.channel, Data: data})
 }
 
@@ -119,14 +118,14 @@ func (n *Center) receive(e protocol.Envelope) {
 	switch e.Type {
 	case TypeNew:
 		var item Notification
-		if err := json.Unmarshal(e.Data, &item); err != nil {
+		if err := protocol.Unmarshal(e.Data, &item); err != nil {
 			n.opts.OnError(fmt.Errorf("notify: unreadable notification: %w", err))
 			return
 		}
 		items = []Notification{item}
 	case TypeBatch:
 		var b BatchData
-		if err := json.Unmarshal(e.Data, &b); err != nil {
+		if err := protocol.Unmarshal(e.Data, &b); err != nil {
 			n.opts.OnError(fmt.Errorf("notify: unreadable batch: %w", err))
 			return
 		}

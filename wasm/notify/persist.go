@@ -1,9 +1,10 @@
 package notify
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // Storage keeps bytes under a key across page loads: localStorage in the
@@ -21,7 +22,7 @@ type saved struct {
 
 // Save writes the store to st under key.
 func (s *Store) Save(st Storage, key string) error {
-	b, err := json.Marshal(saved{Version: 1, Items: s.items, LastSeq: s.last})
+	b, err := protocol.Marshal(saved{Version: 1, Items: s.items, LastSeq: s.last})
 	if err != nil {
 		return fmt.Errorf("notify: failed to encode the store: %w", err)
 	}
@@ -39,7 +40,7 @@ func (s *Store) Load(st Storage, key string) error {
 		return nil
 	}
 	var v saved
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := protocol.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("notify: saved store is unreadable: %w", err)
 	}
 	fresh := NewStore(s.cap)

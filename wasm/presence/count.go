@@ -1,7 +1,6 @@
 package presence
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/matih-ai/realtime/wasm/protocol"
@@ -19,7 +18,7 @@ func WatchCount(c *ws.Client, resource string, fn func(CountData)) (stop func(),
 			return
 		}
 		var d CountData
-		if json.Unmarshal(e.Data, &d) == nil {
+		if protocol.Unmarshal(e.Data, &d) == nil {
 			fn(d)
 		}
 	})

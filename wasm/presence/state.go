@@ -10,10 +10,11 @@
 package presence
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/matih-ai/realtime/wasm/protocol"
 )
 
 // Status is how present a session is.
@@ -234,12 +235,12 @@ func decoded(v any) bool {
 
 // redecode returns v as encoding/json would decode its encoding.
 func redecode(v any) (any, bool) {
-	b, err := json.Marshal(v)
+	b, err := protocol.Marshal(v)
 	if err != nil {
 		return nil, false
 	}
 	var out any
-	err = json.Unmarshal(b, &out)
+	err = protocol.Unmarshal(b, &out)
 	return out, err == nil
 }
 

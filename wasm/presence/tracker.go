@@ -2,7 +2,6 @@ package presence
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -179,7 +178,7 @@ func (t *Tracker) join(meta Meta) {
 	if t.client.Status() != ws.StatusConnected {
 		return
 	}
-	raw, err := json.Marshal(meta)
+	raw, err := protocol.Marshal(meta)
 	if err != nil {
 		return // Meta always encodes
 	}
@@ -221,7 +220,7 @@ func (t *Tracker) send(typ string, data any) {
 	if t.client.Status() != ws.StatusConnected {
 		return
 	}
-	raw, err := json.Marshal(data)
+	raw, err := protocol.Marshal(data)
 	if err != nil {
 		return // Meta always encodes
 	}
@@ -237,12 +236,12 @@ func (t *Tracker) receive(e protocol.Envelope) {
 	switch e.Type {
 	case TypeState:
 		var d StateData
-		if err = json.Unmarshal(e.Data, &d); err == nil {
+		if err = protocol.Unmarshal(e.Data, &d); err == nil {
 			ch, err = t.sync.ApplyState(d.Seq, d.State)
 		}
 	case TypeDiff:
 		var d DiffData
-		if err = json.Unmarshal(e.Data, &d); err == nil {
+		if err = protocol.Unmarshal(e.Data, &d); err == nil {
 			ch, err = t.sync.ApplyDiff(d.Seq, d.Diff)
 		}
 	default:

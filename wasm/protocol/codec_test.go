@@ -215,10 +215,10 @@ func agree(t *testing.T, typ reflect.Type, b []byte) {
 	got := reflect.New(typ)
 	err := Unmarshal(b, got.Interface())
 	if (err != nil) != (wantErr != nil) {
-		t.Fatalf("%v from %q: error %v, encoding/json's %v", typ, b, err, wantErr)
+		t.Fatalf("%v from %.300q: error %v, encoding/json's %v", typ, b, err, wantErr)
 	}
 	if err == nil && !reflect.DeepEqual(got.Elem().Interface(), want.Elem().Interface()) {
-		t.Fatalf("%v from %q:\n got %#v\nwant %#v", typ, b, got.Elem().Interface(), want.Elem().Interface())
+		t.Fatalf("%v from %.300q:\n got %#v\nwant %#v", typ, b, got.Elem().Interface(), want.Elem().Interface())
 	}
 }
 
@@ -249,6 +249,10 @@ func TestUnmarshalAgreesWithEncodingJSON(t *testing.T) {
 		`[{"a":1},{}]`, `[{"a":1},null]`, `[1]`, `{"objs":[{"a":1}]}`,
 		`null`, `true`, `"s"`, `1.5`, `-0`, `1e400`, `[]`, `{}`, ` {"seq" : 2 } `,
 		`{"seq":2} x`, `{"seq":}`, `{"a":"\x01"}`, `[1,]`, `{"a":1,}`, `{"seq":01}`, `"\u12"`,
+		// encoding/json's nesting bound is 10,000, deeper than the
+		// parser's own.
+		strings.Repeat("[", 1500) + strings.Repeat("]", 1500),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	} {
 		for _, into := range codecTypes {
 			agree(t, into, []byte(b))
@@ -301,4 +305,48 @@ func TestCodecRefusesWhatItDoesNotWrite(t *testing.T) {
 	if err := Unmarshal([]byte(`1`), n); err == nil {
 		t.Error("Unmarshal into a non-pointer: no error")
 	}
+}
+
+// BenchmarkCodec times Marshal and Unmarshal of a module-shaped value
+// against encoding/json's: natively, and under wasm with
+//
+//	GOOS=js GOARCH=wasm go test -c -o /tmp/protocol.test ./wasm/protocol
+//	node "$(go env GOROOT)/lib/wasm/wasm_exec_node.js" /tmp/protocol.test -test.run '^$' -test.bench Codec
+func BenchmarkCodec(b *testing.B) {
+	v := codecOuter{Seq: 7, Items: []codecItem{{ID: "n1", Seq: 1, Kind: "info", Body: "a <b> body", Time: 1764240000000, Action: &codecAction{Label: "Open", URL: "/q/1"}, Ratio: 0.25}}}
+	v.Joins = map[string][]codecMeta{"u1": {{Session: "s1", Extra: map[string]any{"cursor": []any{12.0, 40.0}, "page": "/a"}}}, "u2": {{Session: "s2"}}}
+	data, err := json.Marshal(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("marshal", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Marshal(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshal-encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		for b.Loop() {
+			var out codecOuter
+			if err := Unmarshal(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal-encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var out codecOuter
+			if err := json.Unmarshal(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

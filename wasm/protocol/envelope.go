@@ -93,7 +93,7 @@ func (e *ErrorData) Error() string {
 
 // NewError builds an error envelope answering the request with ref.
 func NewError(ref, code, message string) Envelope {
-	data, _ := json.Marshal(ErrorData{Code: code, Message: message})
+	data, _ := Marshal(ErrorData{Code: code, Message: message})
 	return Envelope{Type: TypeError, Ref: ref, Data: data}
 }
 
@@ -103,7 +103,7 @@ func (e Envelope) Err() error {
 		return nil
 	}
 	var d ErrorData
-	if err := json.Unmarshal(e.Data, &d); err != nil || d.Code == "" {
+	if err := Unmarshal(e.Data, &d); err != nil || d.Code == "" {
 		return &ErrorData{Code: "unknown", Message: string(e.Data)}
 	}
 	return &d
@@ -150,11 +150,11 @@ func decode(e *Envelope, b []byte, s string, view bool) error {
 	return nil
 }
 
-// decodeJSON is the fallback, apart so that json.Unmarshal gets an envelope
-// of its own: given decode's, it would move every Decode's to the heap.
+// decodeJSON is the fallback, apart so that Unmarshal gets an envelope of
+// its own: given decode's, it would move every Decode's to the heap.
 func decodeJSON(b []byte) (Envelope, error) {
 	var e Envelope
-	err := json.Unmarshal(b, &e)
+	err := Unmarshal(b, &e)
 	return e, err
 }
 
@@ -255,7 +255,7 @@ func Encode(e Envelope) ([]byte, error) {
 	if b, ok := encodeFast(e); ok {
 		return b, nil
 	}
-	b, err := json.Marshal(e)
+	b, err := Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("protocol: failed to encode %s: %w", e.Type, err)
 	}

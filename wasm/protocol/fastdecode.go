@@ -10,9 +10,10 @@ import (
 // an object whose known fields hold plain strings (no escapes), an integer
 // timestamp and any valid data. It reports false on anything else
 // (escapes, other types, case variants of the field names, syntax errors,
-// trailing bytes), and the caller falls back on encoding/json, which
-// decides. So it never accepts what encoding/json would refuse, and gives
-// the same envelope when it accepts; FuzzFastDecode checks both.
+// trailing bytes), and the caller falls back on Unmarshal, which decides
+// as encoding/json does. So it never accepts what encoding/json would
+// refuse, and gives the same envelope when it accepts; FuzzFastDecode
+// checks both.
 //
 // With view, s holds the bytes of b (DecodeFrame's frame, which it owns):
 // the strings are substrings of s and Data a subslice of b, so nothing is
@@ -237,8 +238,8 @@ type parser struct {
 	spaced bool
 }
 
-// maxDepth bounds nesting in data: deeper input goes to encoding/json,
-// which has its own limit.
+// maxDepth bounds nesting in data: deeper input goes to Unmarshal, which
+// has encoding/json's limit.
 const maxDepth = 1000
 
 func (p *parser) space() {

@@ -8,8 +8,8 @@ import (
 // encodeFast writes e as encoding/json would (same fields, same omitted
 // zero values) without reflection. It reports false when e.Data is not
 // compact, valid JSON free of what encoding/json escapes (<, >, &, U+2028,
-// U+2029), and the caller falls back on encoding/json, which validates,
-// compacts and escapes it.
+// U+2029), and the caller falls back on Marshal, which validates, compacts
+// and escapes it as encoding/json does.
 func encodeFast(e Envelope) ([]byte, bool) {
 	if len(e.Data) > 0 && !validData(e.Data) {
 		return nil, false

@@ -9,9 +9,9 @@ import (
 // (numbers as float64, arrays as []any), without encoding/json's
 // reflection, for the common case: strings without escapes, numbers a
 // float64 holds. It reports false on anything else, and the caller asks
-// encoding/json, which decides; FuzzDecodeObject checks that it never
-// accepts what encoding/json refuses and gives what it gives. A live feed
-// decodes thousands of such items a second.
+// Unmarshal (or encoding/json), which decides; FuzzDecodeObject checks
+// that it never accepts what encoding/json refuses and gives what it
+// gives. A live feed decodes thousands of such items a second.
 func DecodeObject(b []byte) (map[string]any, bool) {
 	p := parser{b: b}
 	p.space()
@@ -126,7 +126,7 @@ func DecodeValue(b []byte) (any, bool) {
 // value as raw JSON, in order, and reports whether b is one whole, valid
 // object whose keys are plain (no escapes, valid UTF-8) and field said
 // true each time. A decoder by hand reads the fields it knows this way and
-// leaves anything else to encoding/json. key is a view of b.
+// leaves anything else to Unmarshal. key is a view of b.
 //
 // Its walk of the object is written out again, as in decodeFast,
 // flatPlan.decode and object: one walk taking a closure per field made
@@ -170,7 +170,7 @@ func ObjectFields(b []byte, field func(key, value []byte) bool) bool {
 // quoted as AppendString quotes them, numbers as its float64 encoder
 // writes them. It takes what DecodeObject makes (strings, float64s,
 // bools, nils, and []any and map[string]any of those) and reports false
-// on anything else, which the caller leaves to encoding/json.
+// on anything else, which the caller leaves to Marshal.
 func AppendObject(b []byte, m map[string]any) ([]byte, bool) {
 	return appendObject(b, m, 0)
 }

@@ -2,7 +2,6 @@ package querystatus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -92,7 +91,7 @@ func (t *Tracker) receive(id string, e protocol.Envelope) {
 	switch e.Type {
 	case TypeStatus:
 		var u Status
-		if err := json.Unmarshal(e.Data, &u); err != nil {
+		if err := protocol.Unmarshal(e.Data, &u); err != nil {
 			q.err = fmt.Errorf("querystatus: unreadable status of %s: %w", id, err)
 			changed = true
 			break

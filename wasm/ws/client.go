@@ -1069,7 +1069,7 @@ func (c *Client) controlFrame(e protocol.Envelope) *outgoing {
 func (c *Client) subscribeFrameLocked(channel string) *outgoing {
 	e := protocol.Envelope{Type: protocol.TypeSubscribe, Channel: channel, Ref: c.nextRefLocked("s")}
 	if last := c.lastIDs[channel]; last != nil && last.n > 0 {
-		e.Data, _ = json.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(last.n, 10)})
+		e.Data, _ = protocol.Marshal(protocol.SubscribeData{Since: strconv.FormatUint(last.n, 10)})
 	}
 	return c.controlFrame(e)
 }

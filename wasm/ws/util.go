@@ -22,7 +22,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // through once valid.
 func marshalData(data any) (raw json.RawMessage, marshaled bool, err error) {
 	if v, ok := data.(json.RawMessage); ok {
-		if !json.Valid(v) {
+		if !protocol.Valid(v) {
 			return nil, false, fmt.Errorf("ws: data is not valid JSON")
 		}
 		return v, false, nil
