@@ -29,10 +29,8 @@ import (
 // alone was 109 KB of it), and these values are all the module encodes.
 // User types sent through ws and the components still go through
 // encoding/json (EncodeData, DecodeData). Under wasm (BenchmarkCodec, a
-// presence-sized value) Unmarshal takes 26 µs where encoding/json takes
-// 36, Marshal 18 where it takes 10: it looks each value's type up where
-// encoding/json compiles an encoder per type, which the views and
-// presence updates it writes do not need.
+// presence-sized value) Unmarshal takes 32 µs where encoding/json takes
+// 42, Marshal 11-13 where it takes 10-13.
 
 // Marshal returns the JSON encoding of v, as json.Marshal does.
 func Marshal(v any) ([]byte, error) {
@@ -88,8 +86,7 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// The methods by which a type chooses its own JSON, as methodsOf finds
-// them.
+// The methods by which a type chooses its own JSON.
 const (
 	valueMarshaler   = 1 << iota // MarshalJSON on T
 	pointerMarshaler             // on *T only
@@ -97,25 +94,8 @@ const (
 	pointerOnly                  // MarshalText on *T only
 )
 
-// typeMethods caches methodsOf: two Implements for each value encoded
-// made Marshal twice as slow as encoding/json.
-var typeMethods sync.Map // reflect.Type -> uint8
-
+// methodsOf finds them, for newEncoder.
 func methodsOf(t reflect.Type) uint8 {
-	switch {
-	case t.Name() != "" && t.PkgPath() == "":
-		return 0 // a predeclared type: string, int, ...
-	case t.Name() == "":
-		switch t.Kind() {
-		case reflect.Pointer, reflect.Struct:
-			// Methods of the element, or promoted from an embedded field.
-		default:
-			return 0
-		}
-	}
-	if m, ok := typeMethods.Load(t); ok {
-		return m.(uint8)
-	}
 	var m uint8
 	pt := reflect.PointerTo(t)
 	switch {
@@ -130,7 +110,6 @@ func methodsOf(t reflect.Type) uint8 {
 	case t.Kind() != reflect.Pointer && pt.Implements(textMarshalerType):
 		m |= textMarshaler | pointerOnly
 	}
-	typeMethods.Store(t, m)
 	return m
 }
 
@@ -138,88 +117,174 @@ func unsupported(t reflect.Type) error {
 	return fmt.Errorf("protocol: cannot encode or decode a %v", t)
 }
 
+// encoderFunc appends v, of the type it was made for, to b.
+type encoderFunc func(b []byte, v reflect.Value, depth int) ([]byte, error)
+
+var encoders sync.Map // reflect.Type -> encoderFunc
+
+// encoderOf returns t's encoder, made once, as encoding/json makes them:
+// asking each value's type about its methods and fields took Marshal
+// twice encoding/json's time under wasm.
+func encoderOf(t reflect.Type) encoderFunc {
+	if f, ok := encoders.Load(t); ok {
+		return f.(encoderFunc)
+	}
+	// A recursive type meets itself while its encoder is made, and
+	// another goroutine may ask for it then: both get one that waits for
+	// the real one.
+	var (
+		made sync.WaitGroup
+		f    encoderFunc
+	)
+	made.Add(1)
+	later := encoderFunc(func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+		made.Wait()
+		return f(b, v, depth)
+	})
+	if fi, loaded := encoders.LoadOrStore(t, later); loaded {
+		return fi.(encoderFunc)
+	}
+	f = newEncoder(t, true)
+	made.Done()
+	encoders.Store(t, f)
+	return f
+}
+
 // appendValue appends v's JSON to b.
 func appendValue(b []byte, v reflect.Value, depth int) ([]byte, error) {
 	if !v.IsValid() {
 		return append(b, "null"...), nil
 	}
-	if depth > jsonMaxDepth {
-		return nil, fmt.Errorf("protocol: %v nested too deep (a cycle?)", v.Type())
+	return encoderOf(v.Type())(b, v, depth)
+}
+
+// newEncoder makes t's encoder; allowAddr, when an addressable value may
+// use a MarshalJSON on *T.
+func newEncoder(t reflect.Type, allowAddr bool) encoderFunc {
+	switch t {
+	case rawMessageType:
+		return encodeRawMessage
+	case numberType:
+		return encodeNumber
 	}
-	t := v.Type()
+	m := methodsOf(t)
 	switch {
-	case t == rawMessageType:
-		if v.Len() == 0 {
-			return append(b, "null"...), nil // its MarshalJSON's
-		}
-		return appendCompact(b, v.Bytes())
-	case t == numberType:
-		n := v.String()
-		if n == "" {
-			n = "0"
-		}
-		if p := (parser{b: []byte(n)}); !p.number() || p.i != len(n) {
-			return nil, fmt.Errorf("protocol: invalid number %q", n)
-		}
-		return append(b, n...), nil
-	case t.Kind() == reflect.Pointer && v.IsNil():
-		return append(b, "null"...), nil
-	}
-	if m := methodsOf(t); m != 0 {
-		switch {
-		case m&valueMarshaler != 0:
-			return appendMarshaler(b, v.Interface().(json.Marshaler))
-		case m&pointerMarshaler != 0 && v.CanAddr():
-			return appendMarshaler(b, v.Addr().Interface().(json.Marshaler))
-		case m&textMarshaler != 0 && (m&pointerOnly == 0 || v.CanAddr()):
-			return nil, unsupported(t) // encoding/json's MarshalText
-		}
+	case m&valueMarshaler != 0:
+		return encodeMarshaler
+	case m&pointerMarshaler != 0 && allowAddr:
+		return addrOr(encodeAddrMarshaler, newEncoder(t, false))
+	case m&textMarshaler != 0 && m&pointerOnly == 0:
+		return unsupportedEncoder(t) // encoding/json's MarshalText
+	case m&textMarshaler != 0 && allowAddr:
+		return addrOr(unsupportedEncoder(t), newEncoder(t, false))
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return strconv.AppendBool(b, v.Bool()), nil
+		return func(b []byte, v reflect.Value, _ int) ([]byte, error) { return strconv.AppendBool(b, v.Bool()), nil }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.AppendInt(b, v.Int(), 10), nil
+		return func(b []byte, v reflect.Value, _ int) ([]byte, error) { return strconv.AppendInt(b, v.Int(), 10), nil }
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.AppendUint(b, v.Uint(), 10), nil
-	case reflect.Float32, reflect.Float64:
-		out, ok := appendFloat(b, v.Float(), t.Bits())
-		if !ok {
-			return nil, fmt.Errorf("protocol: unsupported value %v", v.Float())
+		return func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+			return strconv.AppendUint(b, v.Uint(), 10), nil
 		}
-		return out, nil
+	case reflect.Float32, reflect.Float64:
+		bits := t.Bits()
+		return func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+			out, ok := appendFloat(b, v.Float(), bits)
+			if !ok {
+				return nil, fmt.Errorf("protocol: unsupported value %v", v.Float())
+			}
+			return out, nil
+		}
 	case reflect.String:
-		return AppendString(b, v.String()), nil
+		return func(b []byte, v reflect.Value, _ int) ([]byte, error) { return AppendString(b, v.String()), nil }
 	case reflect.Interface:
-		return appendValue(b, v.Elem(), depth+1)
+		return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+			if v.IsNil() {
+				return append(b, "null"...), nil
+			}
+			return deeper(b, v.Elem(), depth, encoderOf(v.Elem().Type()))
+		}
 	case reflect.Pointer:
-		return appendValue(b, v.Elem(), depth+1)
+		elem := encoderOf(t.Elem())
+		return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+			if v.IsNil() {
+				return append(b, "null"...), nil
+			}
+			return deeper(b, v.Elem(), depth, elem)
+		}
 	case reflect.Struct:
-		return appendStruct(b, v, depth)
+		return newStructEncoder(t)
 	case reflect.Map:
-		return appendMap(b, v, depth)
+		return newMapEncoder(t)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return nil, unsupported(t) // encoding/json's base64
+			return unsupportedEncoder(t) // encoding/json's base64
 		}
-		if v.IsNil() {
-			return append(b, "null"...), nil
+		elem := encoderOf(t.Elem())
+		return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+			if v.IsNil() {
+				return append(b, "null"...), nil
+			}
+			return appendArray(b, v, depth, elem)
 		}
-		fallthrough
 	case reflect.Array:
-		b = append(b, '[')
-		for i := range v.Len() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendValue(b, v.Index(i), depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		elem := encoderOf(t.Elem())
+		return func(b []byte, v reflect.Value, depth int) ([]byte, error) { return appendArray(b, v, depth, elem) }
 	}
-	return nil, unsupported(t)
+	return unsupportedEncoder(t)
+}
+
+// deeper encodes v one level down, bounded as encoding/json bounds
+// nesting (a cycle, mostly).
+func deeper(b []byte, v reflect.Value, depth int, enc encoderFunc) ([]byte, error) {
+	if depth >= jsonMaxDepth {
+		return nil, fmt.Errorf("protocol: %v nested too deep (a cycle?)", v.Type())
+	}
+	return enc(b, v, depth+1)
+}
+
+func unsupportedEncoder(t reflect.Type) encoderFunc {
+	return func([]byte, reflect.Value, int) ([]byte, error) { return nil, unsupported(t) }
+}
+
+// addrOr uses addr for an addressable value, else other.
+func addrOr(addr, other encoderFunc) encoderFunc {
+	return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+		if v.CanAddr() {
+			return addr(b, v, depth)
+		}
+		return other(b, v, depth)
+	}
+}
+
+func encodeRawMessage(b []byte, v reflect.Value, _ int) ([]byte, error) {
+	if v.Len() == 0 {
+		return append(b, "null"...), nil // its MarshalJSON's
+	}
+	return appendCompact(b, v.Bytes())
+}
+
+func encodeNumber(b []byte, v reflect.Value, _ int) ([]byte, error) {
+	n := v.String()
+	if n == "" {
+		n = "0"
+	}
+	if p := (parser{b: []byte(n)}); !p.number() || p.i != len(n) {
+		return nil, fmt.Errorf("protocol: invalid number %q", n)
+	}
+	return append(b, n...), nil
+}
+
+func encodeMarshaler(b []byte, v reflect.Value, _ int) ([]byte, error) {
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		return append(b, "null"...), nil
+	}
+	return appendMarshaler(b, v.Interface().(json.Marshaler))
+}
+
+func encodeAddrMarshaler(b []byte, v reflect.Value, _ int) ([]byte, error) {
+	return appendMarshaler(b, v.Addr().Interface().(json.Marshaler))
 }
 
 func appendMarshaler(b []byte, m json.Marshaler) ([]byte, error) {
@@ -230,60 +295,95 @@ func appendMarshaler(b []byte, m json.Marshaler) ([]byte, error) {
 	return appendCompact(b, raw)
 }
 
-func appendStruct(b []byte, v reflect.Value, depth int) ([]byte, error) {
-	fields, err := fieldsOf(v.Type())
-	if err != nil {
-		return nil, err
-	}
-	b = append(b, '{')
-	first := true
-	for _, f := range fields {
-		fv := v.FieldByIndex(f.index)
-		if f.omitEmpty && emptyValue(fv) || f.omitZero && zeroValue(fv) {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, f.key...)
-		if b, err = appendValue(b, fv, depth+1); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
-}
-
-func appendMap(b []byte, v reflect.Value, depth int) ([]byte, error) {
-	if v.IsNil() {
-		return append(b, "null"...), nil
-	}
-	type entry struct {
-		key string
-		v   reflect.Value
-	}
-	entries := make([]entry, 0, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		k, err := mapKey(it.Key())
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, entry{k, it.Value()})
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return compareStrings(a.key, b.key) })
-	b = append(b, '{')
-	for i, e := range entries {
+func appendArray(b []byte, v reflect.Value, depth int, elem encoderFunc) ([]byte, error) {
+	b = append(b, '[')
+	for i := range v.Len() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendString(b, e.key)
-		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, e.v, depth+1); err != nil {
+		if b, err = deeper(b, v.Index(i), depth, elem); err != nil {
 			return nil, err
 		}
 	}
-	return append(b, '}'), nil
+	return append(b, ']'), nil
+}
+
+func newStructEncoder(t reflect.Type) encoderFunc {
+	fields, err := fieldsOf(t)
+	if err != nil {
+		return func([]byte, reflect.Value, int) ([]byte, error) { return nil, err }
+	}
+	encs := make([]encoderFunc, len(fields))
+	for i, f := range fields {
+		encs[i] = encoderOf(t.FieldByIndex(f.index).Type)
+	}
+	return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+		b = append(b, '{')
+		first := true
+		for i := range fields {
+			f := &fields[i]
+			fv := v.FieldByIndex(f.index)
+			if f.omitEmpty && emptyValue(fv) || f.omitZero && zeroValue(fv) {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, f.key...)
+			var err error
+			if b, err = deeper(b, fv, depth, encs[i]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+}
+
+func newMapEncoder(t reflect.Type) encoderFunc {
+	switch t.Key().Kind() {
+	case reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	default:
+		return unsupportedEncoder(t)
+	}
+	if methodsOf(t.Key())&textMarshaler != 0 {
+		return unsupportedEncoder(t) // encoding/json's MarshalText keys
+	}
+	elem := encoderOf(t.Elem())
+	return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		type entry struct {
+			key string
+			v   reflect.Value
+		}
+		entries := make([]entry, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k, err := mapKey(it.Key())
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, entry{k, it.Value()})
+		}
+		slices.SortFunc(entries, func(a, b entry) int { return compareStrings(a.key, b.key) })
+		b = append(b, '{')
+		for i, e := range entries {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, e.key)
+			b = append(b, ':')
+			var err error
+			if b, err = deeper(b, e.v, depth, elem); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
 }
 
 func compareStrings(a, b string) int {

@@ -54,6 +54,13 @@ type (
 		Ptrs   []*codecAction    `json:"ptrs,omitempty"`
 		Raws   []json.RawMessage `json:"raws,omitempty"`
 	}
+	// codecTree refers to itself: its encoder is made while in use.
+	codecTree struct {
+		Name string                `json:"name"`
+		Kids []codecTree           `json:"kids,omitempty"`
+		Next *codecTree            `json:"next"`
+		Tags map[string]*codecTree `json:"tags,omitempty"`
+	}
 	// codecSelf decodes itself, as live.Item does: objects only.
 	codecSelf map[string]any
 )
@@ -70,6 +77,7 @@ func (s *codecSelf) UnmarshalJSON(b []byte) error {
 // codecTypes are the types the differential tests try.
 var codecTypes = []reflect.Type{
 	reflect.TypeFor[codecOuter](),
+	reflect.TypeFor[codecTree](),
 	reflect.TypeFor[codecItem](),
 	reflect.TypeFor[[]codecSelf](),
 	reflect.TypeFor[map[string][]codecMeta](),
@@ -287,7 +295,9 @@ func TestCodecRefusesWhatItDoesNotWrite(t *testing.T) {
 	type withString struct {
 		N int `json:",string"`
 	}
-	for _, v := range []any{withBytes{B: []byte("x")}, withString{}, make(chan int), math.NaN()} {
+	cycle := &codecTree{Name: "a"}
+	cycle.Next = cycle
+	for _, v := range []any{withBytes{B: []byte("x")}, withString{}, make(chan int), math.NaN(), cycle} {
 		if b, err := Marshal(v); err == nil {
 			t.Errorf("Marshal(%#v) = %s, want an error", v, b)
 		}
