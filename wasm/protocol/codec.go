@@ -24,18 +24,35 @@ import (
 // different encoding. They give encoding/json's bytes and values
 // (FuzzCodecAgrees checks it) but not its error messages.
 //
-// Why not encoding/json: realtime.wasm, which must stay small, is 55 KB
-// brotli smaller without it (1,016,177 -> 961,046 bytes; encoding/json
+// Why not encoding/json: realtime.wasm, which must stay small, is 51 KB
+// brotli smaller without it (1,016,177 -> 964,719 bytes; encoding/json
 // alone was 109 KB of it), and these values are all the module encodes.
 // User types sent through ws and the components still go through
 // encoding/json (EncodeData, DecodeData). Under wasm (BenchmarkCodec, a
-// presence-sized value) Unmarshal takes 32 µs where encoding/json takes
-// 42, Marshal 11-13 where it takes 10-13.
+// presence-sized value) Unmarshal takes 27 µs where encoding/json takes
+// 36, Marshal 10 where it takes 10.
 
 // Marshal returns the JSON encoding of v, as json.Marshal does.
 func Marshal(v any) ([]byte, error) {
-	return appendValue(make([]byte, 0, 512), reflect.ValueOf(v), 0)
+	// Written into a buffer kept between calls, then copied out at its
+	// size, as encoding/json does: the buffer is not grown again each
+	// call, and a result kept in a queue keeps no spare room.
+	buf := marshalBuffers.Get().(*[]byte)
+	defer marshalBuffers.Put(buf)
+	b, err := appendValue((*buf)[:0], reflect.ValueOf(v), 0)
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) <= maxKeptBuffer {
+		*buf = b
+	}
+	return bytes.Clone(b), nil
 }
+
+var marshalBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptBuffer bounds the buffers Marshal keeps.
+const maxKeptBuffer = 64 << 10
 
 // Unmarshal decodes the JSON value b into the value v points to, as
 // json.Unmarshal does. b must be one valid JSON value: nothing is stored
