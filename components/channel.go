@@ -10,8 +10,14 @@ import (
 
 // A go-app screen decodes each message's data in Go (protocol.DecodeData)
 // and encodes what it publishes: flat structs then skip encoding/json's
-// reflection, its largest cost in the browser.
-func init() { protocol.UseFlatData() }
+// reflection, its largest cost in the browser. And the application's own
+// values the runtime encodes (a presence session's Extra) may be of any
+// type encoding/json writes: app.wasm links encoding/json for go-app
+// anyway.
+func init() {
+	protocol.UseFlatData()
+	protocol.UseEncodingJSON()
+}
 
 // Channel subscribes to a channel of a provider while it is mounted (the
 // spec's useWebSocketChannel). Put it in a component's render tree: it

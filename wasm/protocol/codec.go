@@ -21,8 +21,10 @@ import (
 // integer keys, interfaces, json.RawMessage, json.Number, and types with
 // their own MarshalJSON or UnmarshalJSON. Anything else (a []byte, a
 // ",string" field, a TextMarshaler, a channel) is an error, not a
-// different encoding. They give encoding/json's bytes and values
-// (FuzzCodecAgrees checks it) but not its error messages.
+// different encoding; Marshal hands it to encoding/json instead where
+// the program has it (UseEncodingJSON: the components and native
+// programs). They give encoding/json's bytes and values (FuzzCodecAgrees
+// checks it) but not its error messages.
 //
 // Why not encoding/json: realtime.wasm, which must stay small, is 50 KB
 // brotli smaller without it (1,016,177 -> 966,429 bytes; encoding/json
@@ -261,9 +263,33 @@ func deeper(b []byte, v reflect.Value, depth int, enc encoderFunc) ([]byte, erro
 	return enc(b, v, depth+1)
 }
 
+// unsupportedEncoder is for a type Marshal does not write itself: an
+// error, or encoding/json's encoding where the program has it
+// (UseEncodingJSON).
 func unsupportedEncoder(t reflect.Type) encoderFunc {
-	return func([]byte, reflect.Value, int) ([]byte, error) { return nil, unsupported(t) }
+	return func(b []byte, v reflect.Value, _ int) ([]byte, error) {
+		if fallback == nil {
+			return nil, unsupported(t)
+		}
+		raw, err := fallback(v.Interface())
+		if err != nil {
+			return nil, err
+		}
+		return append(b, raw...), nil
+	}
 }
+
+// fallback is json.Marshal once UseEncodingJSON was called.
+var fallback func(any) ([]byte, error)
+
+// UseEncodingJSON makes Marshal hand a value of a type it does not write
+// itself (a []byte, a TextMarshaler, a ",string" field) to encoding/json,
+// as part of the whole, rather than fail. A program's own values can get
+// into what the runtime encodes (a presence session's Extra): the go-app
+// components call it, and native programs have it from the start. Left
+// uncalled, encoding/json's encoder is not linked in: realtime.wasm's
+// values all come from JSON, which Marshal writes itself.
+func UseEncodingJSON() { fallback = json.Marshal }
 
 // addrOr uses addr for an addressable value, else other.
 func addrOr(addr, other encoderFunc) encoderFunc {
@@ -329,7 +355,7 @@ func appendArray(b []byte, v reflect.Value, depth int, elem encoderFunc) ([]byte
 func newStructEncoder(t reflect.Type) encoderFunc {
 	fields, err := fieldsOf(t)
 	if err != nil {
-		return func([]byte, reflect.Value, int) ([]byte, error) { return nil, err }
+		return unsupportedEncoder(t) // a ",string" field, say
 	}
 	encs := make([]encoderFunc, len(fields))
 	for i, f := range fields {

@@ -291,6 +291,9 @@ func FuzzCodecAgrees(f *testing.F) {
 }
 
 func TestCodecRefusesWhatItDoesNotWrite(t *testing.T) {
+	// As in realtime.wasm, where nothing calls UseEncodingJSON.
+	defer func(f func(any) ([]byte, error)) { fallback = f }(fallback)
+	fallback = nil
 	type withBytes struct{ B []byte }
 	type withString struct {
 		N int `json:",string"`
@@ -359,4 +362,28 @@ func BenchmarkCodec(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestUseEncodingJSON: with it, what Marshal does not write itself goes
+// to encoding/json, in place, as a program's own values in a presence
+// session's Extra may need.
+func TestUseEncodingJSON(t *testing.T) {
+	defer func(f func(any) ([]byte, error)) { fallback = f }(fallback)
+	UseEncodingJSON()
+	type withString struct {
+		N int `json:"n,string"`
+	}
+	for _, v := range []any{
+		map[string]any{"bytes": []byte("<x>"), "n": 1},
+		codecMeta{Session: "s", Extra: map[string]any{"at": withString{N: 7}, "ip": []byte{1, 2}}},
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Marshal(v)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("Marshal(%#v) = %s, %v; encoding/json: %s", v, got, err, want)
+		}
+	}
 }
