@@ -37,6 +37,9 @@ type Meta struct {
 	Color   string `json:"color,omitempty"`
 	Status  Status `json:"status,omitempty"`
 	// Extra is whatever the application adds (cursor, selection, ...).
+	// Values are encoded by protocol.Marshal: in a browser program that
+	// does not use the components, a []byte or a TextMarshaler among
+	// them needs protocol.UseEncodingJSON.
 	Extra map[string]any `json:"extra,omitempty"`
 	// OnlineAt is when the session joined, in Unix milliseconds (server time).
 	OnlineAt int64 `json:"onlineAt,omitempty"`
