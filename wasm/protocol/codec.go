@@ -26,8 +26,8 @@ import (
 // programs). They give encoding/json's bytes and values (FuzzCodecAgrees
 // checks it) but not its error messages.
 //
-// Why not encoding/json: realtime.wasm, which must stay small, is 50 KB
-// brotli smaller without it (1,016,177 -> 966,429 bytes; encoding/json
+// Why not encoding/json: realtime.wasm, which must stay small, is 49 KB
+// brotli smaller without it (1,016,177 -> 966,971 bytes; encoding/json
 // alone was 109 KB of it), and these values are all the module encodes.
 // User types sent through ws and the components still go through
 // encoding/json (EncodeData, DecodeData). Under wasm (BenchmarkCodec, a
