@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -76,12 +78,9 @@ func Unmarshal(b []byte, v any) error {
 // data into v through Unmarshal, not encoding/json.
 func UnmarshalData(e Envelope, v any) error {
 	if len(e.Data) == 0 {
-		return fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
+		return noData(e)
 	}
-	if err := Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("protocol: failed to decode data of %s on %q: %w", e.Type, e.Channel, err)
-	}
-	return nil
+	return dataError(e, Unmarshal(e.Data, v))
 }
 
 // Valid reports whether b is one valid JSON value, as json.Valid does.
@@ -313,10 +312,16 @@ func encodeNumber(b []byte, v reflect.Value, _ int) ([]byte, error) {
 	if n == "" {
 		n = "0"
 	}
-	if p := (parser{b: []byte(n)}); !p.number() || p.i != len(n) {
+	if !isNumber(n) {
 		return nil, fmt.Errorf("protocol: invalid number %q", n)
 	}
 	return append(b, n...), nil
+}
+
+// isNumber reports a JSON number, whole.
+func isNumber(s string) bool {
+	p := parser{b: []byte(s)}
+	return p.number() && p.i == len(s)
 }
 
 func encodeMarshaler(b []byte, v reflect.Value, _ int) ([]byte, error) {
@@ -385,15 +390,10 @@ func newStructEncoder(t reflect.Type) encoderFunc {
 }
 
 func newMapEncoder(t reflect.Type) encoderFunc {
-	switch t.Key().Kind() {
-	case reflect.String,
-		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-	default:
+	// encoding/json writes a string key as it is, an integer one through
+	// its MarshalText if it has one.
+	if !keyKind(t.Key()) || t.Key().Kind() != reflect.String && methodsOf(t.Key())&textMarshaler != 0 {
 		return unsupportedEncoder(t)
-	}
-	if methodsOf(t.Key())&textMarshaler != 0 {
-		return unsupportedEncoder(t) // encoding/json's MarshalText keys
 	}
 	elem := encoderOf(t.Elem())
 	return func(b []byte, v reflect.Value, depth int) ([]byte, error) {
@@ -406,13 +406,9 @@ func newMapEncoder(t reflect.Type) encoderFunc {
 		}
 		entries := make([]entry, 0, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			k, err := mapKey(it.Key())
-			if err != nil {
-				return nil, err
-			}
-			entries = append(entries, entry{k, it.Value()})
+			entries = append(entries, entry{mapKey(it.Key()), it.Value()})
 		}
-		slices.SortFunc(entries, func(a, b entry) int { return compareStrings(a.key, b.key) })
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 		b = append(b, '{')
 		for i, e := range entries {
 			if i > 0 {
@@ -429,27 +425,28 @@ func newMapEncoder(t reflect.Type) encoderFunc {
 	}
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// mapKey is a map key as encoding/json writes it.
-func mapKey(k reflect.Value) (string, error) {
+// mapKey is a map key (of a kind keyKind takes) as encoding/json writes
+// it.
+func mapKey(k reflect.Value) string {
 	switch k.Kind() {
 	case reflect.String:
-		return k.String(), nil
+		return k.String()
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(k.Int(), 10), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.FormatUint(k.Uint(), 10), nil
+		return strconv.FormatInt(k.Int(), 10)
 	}
-	return "", unsupported(k.Type())
+	return strconv.FormatUint(k.Uint(), 10)
+}
+
+// keyKind reports a map key type of a kind the codec reads and writes: a
+// string or an integer.
+func keyKind(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }
 
 // emptyValue is omitempty's test.
@@ -575,9 +572,12 @@ func collectFields(t reflect.Type, index []int, out *[]field, depth int) error {
 		if tag == "-" {
 			continue
 		}
-		name, opts, _ := bytes.Cut([]byte(tag), []byte(","))
+		name, opts, _ := strings.Cut(tag, ",")
+		if !validTagName(name) {
+			name = "" // encoding/json ignores it
+		}
 		idx := append(index[:len(index):len(index)], i)
-		if sf.Anonymous && len(name) == 0 {
+		if sf.Anonymous && name == "" {
 			ft := sf.Type
 			if ft.Kind() == reflect.Pointer {
 				return unsupported(t) // encoding/json allocates it on decode
@@ -592,15 +592,15 @@ func collectFields(t reflect.Type, index []int, out *[]field, depth int) error {
 		if !sf.IsExported() {
 			continue
 		}
-		f := field{name: sf.Name, index: idx, tagged: hasTag && len(name) > 0}
-		if len(name) > 0 {
-			f.name = string(name)
+		f := field{name: sf.Name, index: idx, tagged: hasTag && name != ""}
+		if name != "" {
+			f.name = name
 		}
 		f.key = string(append(AppendString(nil, f.name), ':'))
-		for len(opts) > 0 {
-			var opt []byte
-			opt, opts, _ = bytes.Cut(opts, []byte(","))
-			switch string(opt) {
+		for opts != "" {
+			var opt string
+			opt, opts, _ = strings.Cut(opts, ",")
+			switch opt {
 			case "omitempty":
 				f.omitEmpty = true
 			case "omitzero":
@@ -612,6 +612,16 @@ func collectFields(t reflect.Type, index []int, out *[]field, depth int) error {
 		*out = append(*out, f)
 	}
 	return nil
+}
+
+// validTagName is encoding/json's test of a json tag's name.
+func validTagName(s string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // decoder decodes a valid JSON value (Unmarshal checked it) into Go
@@ -661,7 +671,7 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		s := d.stringValue()
 		switch {
 		case v.Type() == numberType:
-			if p := (parser{b: []byte(s)}); !p.number() || p.i != len(s) {
+			if !isNumber(s) {
 				return typeError("string", v.Type())
 			}
 			v.SetString(s) // a number in a string, as encoding/json takes it
@@ -781,11 +791,7 @@ func (d *decoder) object(v reflect.Value, depth int) error {
 			return err
 		}
 	case reflect.Map:
-		switch v.Type().Key().Kind() {
-		case reflect.String,
-			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		default:
+		if !keyKind(v.Type().Key()) {
 			return unsupported(v.Type())
 		}
 		if v.IsNil() {
@@ -844,7 +850,7 @@ func (d *decoder) structField(v reflect.Value, fields []field, key string, depth
 	}
 	if f == nil {
 		for i := range fields {
-			if foldEqual(fields[i].name, key) {
+			if strings.EqualFold(fields[i].name, key) {
 				f = &fields[i]
 				break
 			}
@@ -856,10 +862,6 @@ func (d *decoder) structField(v reflect.Value, fields []field, key string, depth
 	}
 	return d.value(v.FieldByIndex(f.index), depth+1)
 }
-
-// foldEqual is encoding/json's match of a key to a field name: equal
-// under Unicode case folding.
-func foldEqual(a, b string) bool { return bytes.EqualFold([]byte(a), []byte(b)) }
 
 func (d *decoder) mapEntry(m reflect.Value, key string, depth int) error {
 	t := m.Type()
@@ -906,8 +908,8 @@ func (d *decoder) array(v reflect.Value, depth int) error {
 		v.Set(reflect.ValueOf(list))
 		return nil
 	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 && v.Type() != rawMessageType {
-			return unsupported(v.Type())
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return unsupported(v.Type()) // encoding/json's base64; a RawMessage decodes itself
 		}
 	case reflect.Array:
 	default:

@@ -61,6 +61,12 @@ type (
 		Next *codecTree            `json:"next"`
 		Tags map[string]*codecTree `json:"tags,omitempty"`
 	}
+	// codecTags has tag names encoding/json takes and one it ignores.
+	codecTags struct {
+		Odd   int `json:"a'b"`
+		Fancy int `json:"é-1 $x"`
+		Plain int `json:",omitempty"`
+	}
 	// codecSelf decodes itself, as live.Item does: objects only.
 	codecSelf map[string]any
 )
@@ -78,6 +84,7 @@ func (s *codecSelf) UnmarshalJSON(b []byte) error {
 var codecTypes = []reflect.Type{
 	reflect.TypeFor[codecOuter](),
 	reflect.TypeFor[codecTree](),
+	reflect.TypeFor[codecTags](),
 	reflect.TypeFor[codecItem](),
 	reflect.TypeFor[[]codecSelf](),
 	reflect.TypeFor[map[string][]codecMeta](),
@@ -256,6 +263,7 @@ func TestUnmarshalAgreesWithEncodingJSON(t *testing.T) {
 		`{"ptrs":[null,{"label":"l"}]}`, `{"action":null}`, `{"action":{"label":1}}`,
 		`[{"a":1},{}]`, `[{"a":1},null]`, `[1]`, `{"objs":[{"a":1}]}`,
 		`null`, `true`, `"s"`, `1.5`, `-0`, `1e400`, `[]`, `{}`, ` {"seq" : 2 } `,
+		`{"Odd":1,"a'b":2,"é-1 $x":3,"plain":4}`,
 		`{"seq":2} x`, `{"seq":}`, `{"a":"\x01"}`, `[1,]`, `{"a":1,}`, `{"seq":01}`, `"\u12"`,
 		// encoding/json's nesting bound is 10,000, deeper than the
 		// parser's own.

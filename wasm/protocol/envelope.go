@@ -113,13 +113,22 @@ func (e Envelope) Err() error {
 func DecodeData[T any](e Envelope) (T, error) {
 	if len(e.Data) == 0 {
 		var zero T
-		return zero, fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
+		return zero, noData(e)
 	}
 	v, err := decodeData[T](e.Data)
-	if err != nil {
-		return v, fmt.Errorf("protocol: failed to decode data of %s on %q: %w", e.Type, e.Channel, err)
+	return v, dataError(e, err)
+}
+
+// noData and dataError are DecodeData's and UnmarshalData's errors.
+func noData(e Envelope) error {
+	return fmt.Errorf("protocol: %s on %q has no data", e.Type, e.Channel)
+}
+
+func dataError(e Envelope, err error) error {
+	if err == nil {
+		return nil
 	}
-	return v, nil
+	return fmt.Errorf("protocol: failed to decode data of %s on %q: %w", e.Type, e.Channel, err)
 }
 
 // ErrMalformed is wrapped by every decoding error.

@@ -50,7 +50,7 @@ func TestModuleLinksOnlyTheRuntime(t *testing.T) {
 
 // TestModuleLinksNoEncodingJSONCodec keeps encoding/json's encoder and
 // decoder out of realtime.wasm: the module's packages use protocol.Marshal
-// and Unmarshal, and the file is 55 KB brotli smaller for it.
+// and Unmarshal, and the file is some 50 KB brotli smaller for it.
 // encoding/json's RawMessage and Number types stay, which cost little. The
 // linker's record of what made each function part of the program names
 // the caller of any that came back.
