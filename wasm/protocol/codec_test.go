@@ -67,9 +67,14 @@ type (
 		Fancy int `json:"é-1 $x"`
 		Plain int `json:",omitempty"`
 	}
+	// codecTextKey writes itself as text, which encoding/json ignores
+	// for a map key of kind string.
+	codecTextKey string
 	// codecSelf decodes itself, as live.Item does: objects only.
 	codecSelf map[string]any
 )
+
+func (k codecTextKey) MarshalText() ([]byte, error) { return []byte("text:" + k), nil }
 
 func (s *codecSelf) UnmarshalJSON(b []byte) error {
 	var m map[string]any
@@ -85,6 +90,7 @@ var codecTypes = []reflect.Type{
 	reflect.TypeFor[codecOuter](),
 	reflect.TypeFor[codecTree](),
 	reflect.TypeFor[codecTags](),
+	reflect.TypeFor[map[codecTextKey]int](),
 	reflect.TypeFor[codecItem](),
 	reflect.TypeFor[[]codecSelf](),
 	reflect.TypeFor[map[string][]codecMeta](),
@@ -312,6 +318,12 @@ func TestCodecRefusesWhatItDoesNotWrite(t *testing.T) {
 		if b, err := Marshal(v); err == nil {
 			t.Errorf("Marshal(%#v) = %s, want an error", v, b)
 		}
+	}
+	// A string key's MarshalText is not asked: written without
+	// encoding/json too.
+	keys := map[codecTextKey]int{"a": 1}
+	if got, err := Marshal(keys); err != nil || string(got) != `{"a":1}` {
+		t.Errorf("Marshal(%v) = %s, %v; want {\"a\":1}", keys, got, err)
 	}
 	var s withString
 	if err := Unmarshal([]byte(`{"N":"1"}`), &s); err == nil {
