@@ -350,3 +350,64 @@ func TestSocketQueueJoinsBinaryAndTextFramesInOrder(t *testing.T) {
 		t.Fatalf("batches %q, want %q", got, want)
 	}
 }
+
+// realtime-socket.js batches the frames of a burst (a message that follows
+// the last batch closely waits for a task of its own), but a message that
+// answers what the page sent since the last batch began goes to Go at
+// once, however soon it came: an echo on a fast machine comes back within
+// the burst's window, and waiting a task for it made each round trip
+// longer. Here a stand-in socket and Go, the clock stopped.
+func TestSocketQueueHandsAnAnswerOverAtOnce(t *testing.T) {
+	_, ctx := openDemo(t, server.Options{}, "/websocket")
+	waitFor(t, ctx, "the demo to connect", statusIs("connected"))
+	got := evalJS[[]string](t, ctx, `(async () => {
+		const ws = new EventTarget();
+		ws.readyState = WebSocket.OPEN;
+		const log = [];
+		ws.send = (data) => log.push("sent:" + data);
+		let handle;
+		const receive = (id, n) => {
+			const text = new TextDecoder().decode(handle.inbox.subarray(0, n));
+			log.push("batch:" + text);
+			if (text.startsWith("ask")) {
+				handle.sendText("reply to " + text); // as a handler's publish
+			}
+			return true;
+		};
+		handle = realtimeSocketQueue(ws, () => log.push("onFrames"), () => {}, { id: 1, receive });
+		const message = (data) => {
+			const e = new MessageEvent("message", { data });
+			Object.defineProperty(e, "timeStamp", { value: performance.now() });
+			ws.dispatchEvent(e);
+			log.push("dispatched:" + data);
+		};
+		const tick = () => new Promise((r) => setTimeout(r, 20));
+		const now = performance.now;
+		performance.now = () => 0;
+		try {
+			message("ask 1"); // after a quiet spell: at once
+			message("ask 2"); // the answer to the reply: at once
+			message("echo"); // and this one's
+			message("burst 1"); // nothing sent since: a burst's, waits
+			message("burst 2");
+			await tick();
+			handle.sendText("a publish between batches");
+			message("answer"); // at once
+			await tick();
+		} finally {
+			performance.now = now;
+		}
+		return log;
+	})()`)
+	want := []string{
+		"batch:ask 1", "sent:reply to ask 1", "dispatched:ask 1",
+		"batch:ask 2", "sent:reply to ask 2", "dispatched:ask 2",
+		"batch:echo", "dispatched:echo",
+		"dispatched:burst 1", "dispatched:burst 2", "batch:burst 1\nburst 2",
+		"sent:a publish between batches",
+		"batch:answer", "dispatched:answer",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}

@@ -71,19 +71,28 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
   // How long after a batch (ms) a message is no longer taken for part of
   // a burst.
   const quiet = 0.1;
+  // Whether the page sent on the socket since the last batch began: a
+  // message after that is an answer (an echo's), not a burst's next frame.
+  let sent = false;
   const wake = new MessageChannel();
   const decoder = new TextDecoder();
+  // write sends data, and returns false when the socket is not open (a
+  // browser silently drops what is sent then).
+  const write = (data) => {
+    if (ws.readyState !== WebSocket.OPEN) {
+      return false;
+    }
+    ws.send(data);
+    sent = true;
+    return true;
+  };
   const handle = {
     // Small to start with: they grow with the frames (a burst's inbox
     // shrinks back), and a page may hold many sockets.
     inbox: new Uint8Array(16 << 10),
     outbox: new Uint8Array(4 << 10),
     send(n) {
-      if (ws.readyState !== WebSocket.OPEN) {
-        return false;
-      }
-      ws.send(decoder.decode(handle.outbox.subarray(0, n)));
-      return true;
+      return write(decoder.decode(handle.outbox.subarray(0, n)));
     },
     grow(n) {
       handle.outbox = new Uint8Array(Math.max(n, 2 * handle.outbox.length));
@@ -92,23 +101,16 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     open() {
       return ws.readyState === WebSocket.OPEN;
     },
-    sendText(text) {
-      if (ws.readyState !== WebSocket.OPEN) {
-        return false;
-      }
-      ws.send(text);
-      return true;
-    },
+    sendText: write,
   };
   const memory = direct?.memory;
   if (memory instanceof WebAssembly.Memory && direct.sendArgs > 0) {
     const sendFrom = (at, n) => {
-      if (ws.readyState !== WebSocket.OPEN) {
-        return false;
+      const ok = write(decoder.decode(new Uint8Array(memory.buffer, at, n)));
+      if (ok) {
+        globalThis.realtimeSocketQueue.sentFrom++; // for tests
       }
-      ws.send(decoder.decode(new Uint8Array(memory.buffer, at, n)));
-      globalThis.realtimeSocketQueue.sentFrom++; // for tests
-      return true;
+      return ok;
     };
     // The address and length are where direct.sendArgs says, which Go's
     // Write leaves there rather than pass them (each a js.ValueOf, before
@@ -136,6 +138,7 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     texts = [];
     binaries = 0;
     lastFlush = now;
+    sent = false;
     if (direct?.take && n === 0 && take(batch)) {
       return;
     }
@@ -249,14 +252,16 @@ globalThis.realtimeSocketQueue = function realtimeSocketQueue(ws, onFrames, onCl
     }
     if (!scheduled) {
       scheduled = true;
-      // A message after a quiet spell goes to Go at once (an echo waits
-      // for nothing more: each message is a task of its own); one that
+      // A message after a quiet spell goes to Go at once, and so does
+      // an answer to what the page sent since the last batch began (an
+      // echo waits for nothing more: each message is a task of its own,
+      // and on a fast machine one comes back within quiet); one that
       // follows the last batch closely is part of a burst, and waits for
       // a task of its own, after the messages already received. The
       // time is the message's: on performance.now()'s clock, and read
       // in some 0.15 µs where a call of performance.now() takes 0.5.
       const now = e.timeStamp;
-      if (now - lastFlush > quiet) {
+      if (sent || now - lastFlush > quiet) {
         flush(now);
       } else {
         wake.port2.postMessage(null);
