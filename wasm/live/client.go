@@ -140,6 +140,12 @@ func (f *Feed) OnChange(fn func(State)) (remove func()) {
 	return f.changeListeners.Add(fn)
 }
 
+// RenderCost is for an OnChange listener that returns once the page has
+// drawn the state, and spent part of that time waiting for the page's
+// turn: it says what drawing cost, which paces the feed's renders (see
+// Coalescer.RenderCost).
+func (f *Feed) RenderCost(d time.Duration) { f.render.RenderCost(d) }
+
 // OnError calls fn with every problem: an unknown feed, bad data, a failed
 // poll, on a goroutine of the feed, one call at a time. The last one shows
 // in State.Err too. It returns fn's remover.

@@ -30,7 +30,8 @@ type CoalesceOptions struct {
 // when it runs. The first update after a quiet spell renders at once.
 //
 // A render that takes longer than half the interval (render returns once
-// the view is drawn) keeps the next one apart by as long as it took: a view
+// the view is drawn; RenderCost, when part of that was waiting) keeps the
+// next one apart by as long as it took: a view
 // slower to draw than its updates come leaves the page half of its time,
 // to paint and to answer input, instead of none.
 //
@@ -49,6 +50,7 @@ type Coalescer struct {
 	gen     uint64    // numbers the scheduled render
 	last    time.Time // when the last render was due
 	took    time.Duration
+	cost    time.Duration // RenderCost's, for the render under way; -1: none
 	stopped bool
 	stats   CoalesceStats
 }
@@ -147,10 +149,28 @@ func (c *Coalescer) flushLocked() {
 	// their order does not matter.
 	c.renderMu.Lock()
 	defer c.renderMu.Unlock()
+	c.mu.Lock()
+	c.cost = -1
+	c.mu.Unlock()
 	c.render()
 	took := c.clock.Now().Sub(start)
 	c.mu.Lock()
+	if c.cost >= 0 {
+		took = min(took, c.cost)
+	}
 	c.took = took
+	c.mu.Unlock()
+}
+
+// RenderCost tells the coalescer what the render under way costs when not
+// all of its run is work: a render that waits for the page to draw what
+// it handed over (go-app draws on a frame of its own, some 8 ms after)
+// would count the wait, and a view quick to draw would be paced as a slow
+// one, at half the frame rate. Call it from render; the largest of its
+// calls counts, for that render only.
+func (c *Coalescer) RenderCost(d time.Duration) {
+	c.mu.Lock()
+	c.cost = max(c.cost, d)
 	c.mu.Unlock()
 }
 

@@ -268,3 +268,49 @@ func TestCoalesceSpacesSlowRenders(t *testing.T) {
 	}
 	_ = state
 }
+
+// A render that waits for the page's turn before it is drawn (go-app draws
+// on a frame of its own) says what drawing cost: renders are paced by that,
+// not by the wait, and a view quick to draw renders every frame.
+func TestCoalescePacesByRenderCost(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake()
+	var c *Coalescer
+	var starts []time.Time
+	wait, draw := 9*time.Millisecond, 5*time.Millisecond
+	report := true
+	c = NewCoalescer(func() {
+		starts = append(starts, clk.Now())
+		clk.Advance(wait + draw)
+		if report {
+			c.RenderCost(time.Millisecond) // the largest counts
+			c.RenderCost(draw)
+		}
+	}, CoalesceOptions{Clock: clk})
+	gaps := func() []time.Duration {
+		starts = nil
+		for range 60 { // an update a millisecond
+			c.Notify()
+			clk.Advance(time.Millisecond)
+		}
+		clk.Advance(time.Second)
+		var g []time.Duration
+		for i := 1; i < len(starts); i++ {
+			g = append(g, starts[i].Sub(starts[i-1]))
+		}
+		return g
+	}
+	for i, g := range gaps() {
+		if g != DefaultFrame {
+			t.Fatalf("renders %d and %d %v apart, want a frame (%v): each drew in %v", i, i+1, g, DefaultFrame, draw)
+		}
+	}
+	// Without the report the wait counts, as it did: half the frame rate.
+	report = false
+	clk.Advance(time.Second)
+	for i, g := range gaps() {
+		if g < 2*(wait+draw) {
+			t.Fatalf("renders %d and %d %v apart, want at least %v", i, i+1, g, 2*(wait+draw))
+		}
+	}
+}
