@@ -167,25 +167,25 @@ function idAfter(a, b) {
 // returns the messages and their runs for Go, a line a channel: "first
 // last channel". Anything else gives null.
 function parseMessages(texts) {
+  if (texts.length === 1 && !texts[0].includes("\n")) {
+    // One message (an echo's, a quiet channel's): no runs to gather.
+    const msg = parseMessage(texts[0]);
+    if (msg === null || msg.channel.includes("\n")) {
+      return null;
+    }
+    return { msgs: [msg], heads: `${msg.id} ${msg.id} ${msg.channel}\n` };
+  }
   const msgs = [];
   const runs = new Map(); // channel -> [first id, last id]
   let channel = null;
   let run;
   for (const text of texts) {
     for (const line of text.split("\n")) {
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return null; // reported on Go's way
-      }
-      if (msg?.type !== "message") {
+      const msg = parseMessage(line);
+      if (msg === null) {
         return null;
       }
       const id = msg.id;
-      if (typeof msg.channel !== "string" || typeof id !== "string" || !isID(id)) {
-        return null;
-      }
       if (msg.channel !== channel) {
         channel = msg.channel;
         run = runs.get(channel);
@@ -209,6 +209,21 @@ function parseMessages(texts) {
     heads += `${first} ${last} ${c}\n`;
   }
   return { msgs, heads };
+}
+
+// parseMessage parses a line that must be a message with a channel and an
+// id (isID), and returns it, or null.
+function parseMessage(line) {
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return null; // reported on Go's way
+  }
+  if (msg?.type !== "message" || typeof msg.channel !== "string" || typeof msg.id !== "string" || !isID(msg.id)) {
+    return null;
+  }
+  return msg;
 }
 
 // linesOf splits a batch of the server's frames into its lines.
