@@ -30,7 +30,7 @@ function live(on) {
     feed = null;
     return;
   }
-  const f = (feed = { table: new Table(columns), dirty: new Map(), frame: 0, seq: 0, deltas: 0, renders: 0 });
+  const f = (feed = { table: new Table(columns), dirty: new Map(), frame: 0, seq: 0, drawn: 0, deltas: 0, renders: 0 });
   const render = () => {
     f.frame = 0;
     f.renders++;
@@ -38,6 +38,7 @@ function live(on) {
       f.table.put(item);
     }
     f.dirty.clear();
+    f.drawn = f.seq;
   };
   f.off = client.subscribe("live:bench", (data, msg) => {
     if (msg.type === "live.delta") {
@@ -52,7 +53,7 @@ function live(on) {
 }
 
 function liveStats() {
-  return JSON.stringify(feed ? { seq: feed.seq, deltas: feed.deltas, renders: feed.renders, coalesced: feed.deltas + 1 - feed.renders } : {});
+  return JSON.stringify(feed ? { seq: feed.drawn, deltas: feed.deltas, renders: feed.renders, coalesced: feed.deltas + 1 - feed.renders } : {});
 }
 
 const bench = install(client, live, liveStats);
