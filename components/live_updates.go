@@ -274,13 +274,15 @@ func LiveTableView(s live.State, cols []Column) app.UI {
 				return app.Th().Class(alignClass(cols[i])).Text(cols[i].Label)
 			}),
 		)),
+		// Attr rather than DataSet, which formats each value with fmt:
+		// every cell, every frame of a busy feed.
 		app.TBody().Body(
 			app.Range(s.Items).Slice(func(r int) app.UI {
 				item := s.Items[r]
-				return app.Tr().DataSet("key", item.String(s.Key)).Body(
+				return app.Tr().Attr("data-key", item.String(s.Key)).Body(
 					app.Range(cols).Slice(func(i int) app.UI {
 						c := cols[i]
-						return app.Td().Class(alignClass(c)).DataSet("field", c.Field).Text(formatCell(c, item[c.Field]))
+						return app.Td().Class(alignClass(c)).Attr("data-field", c.Field).Text(formatCell(c, item[c.Field]))
 					}),
 				)
 			}),
