@@ -30,10 +30,10 @@ type CoalesceOptions struct {
 // when it runs. The first update after a quiet spell renders at once.
 //
 // A render that takes longer than half the interval (render returns once
-// the view is drawn; RenderCost, when part of that was waiting) keeps the
-// next one apart by as long as it took: a view
-// slower to draw than its updates come leaves the page half of its time,
-// to paint and to answer input, instead of none.
+// the view is drawn; see RenderCost for one that waited part of that time)
+// keeps the next one apart by as long as it took: a view slower to draw
+// than its updates come leaves the page half of its time, to paint and to
+// answer input, instead of none.
 //
 // render runs on a goroutine of the coalescer, never two at a time, and
 // never inside Notify. It is safe for concurrent use.
