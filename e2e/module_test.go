@@ -140,6 +140,13 @@ func TestModuleConnectsSubscribesSurvivesARestartAndCloses(t *testing.T) {
 	if n := evalJS[int](t, ctx, `t.got("a", "two")`); n != 0 {
 		t.Fatalf("a message reached a handler after its unsubscribe")
 	}
+	// A message longer than the callbox Go first gave (16 KB of its
+	// memory, which realtime.js writes what it hands over into), the
+	// first on its channel (so it goes through Go): the callbox grows, and
+	// the echo comes back whole.
+	evalJS[bool](t, ctx, `t.listen(t.ws, "long", "echo:long"), t.ws.publish("echo:long", { text: "long " + "é".repeat(20000) }), true`)
+	waitFor(t, ctx, "the long echo", `t.got("long", "long " + "é".repeat(20000)) === 1`)
+	evalJS[bool](t, ctx, `t.subs.long(), true`)
 	// On an idle connection, a publish took the wasm export, not a js.Func.
 	if n := evalJS[int](t, ctx, `t.rt._diagnostics().sentNow`); n < 1 {
 		t.Errorf("%d messages sent through realtimeSend, want the publish", n)

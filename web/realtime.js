@@ -90,6 +90,7 @@ async function boot(options) {
 
   const rt = new Runtime(go);
   rt.exports = instance.exports;
+  rt.memory = instance.exports.mem;
   const key = `__realtimeBoot${Math.random().toString(36).slice(2)}`;
   let exitCode = 0;
   go.exit = (code) => {
@@ -365,8 +366,13 @@ class Runtime {
     // next batch will overwrite it.
     this.mailbox = new Uint8Array(64 << 10);
     this.decoder = new TextDecoder();
-    // Text for Go: a message to send (see toGo).
-    this.callbox = new Uint8Array(16 << 10);
+    // Text for Go (a message to send, see toGo) goes into the callbox,
+    // bytes of Go's memory at callboxAt that Go reads where they are; the
+    // view is made again when the memory grew (see callboxView).
+    this.memory = null;
+    this.callbox = null;
+    this.callboxAt = 0;
+    this.callboxLength = 0;
     // Text as UTF-8 into a buffer: the bytes written, or -1 when it is too
     // short. realtime-socket.js's is faster for short texts.
     const encoder = new TextEncoder();
@@ -419,7 +425,7 @@ class Runtime {
       if (parsed === null) {
         return false;
       }
-      const written = this.encodeText(parsed.heads, this.callbox);
+      const written = this.encodeText(parsed.heads, this.callboxView());
       if (written < 0) {
         return false; // longer than the callbox
       }
@@ -459,7 +465,25 @@ class Runtime {
       this.kinds[kind] = name;
     }
     this.messagesKind = fns.kinds.messages;
-    fns.callbox(this.callbox);
+    this.setCallbox(fns.callbox(0));
+  }
+
+  // setCallbox keeps where the callbox is: [address, length] in Go's
+  // memory, as Go's callbox(n) returns it.
+  setCallbox([at, length]) {
+    this.callboxAt = at;
+    this.callboxLength = length;
+    this.callbox = new Uint8Array(this.memory.buffer, at, length);
+  }
+
+  // callboxView returns the callbox, to write into before a call of Go:
+  // a view of Go's memory, made again when the memory grew (a growth
+  // detaches the old buffer's views).
+  callboxView() {
+    if (this.callbox.buffer !== this.memory.buffer) {
+      this.callbox = new Uint8Array(this.memory.buffer, this.callboxAt, this.callboxLength);
+    }
+    return this.callbox;
   }
 
   deliver([kind, id, ...args]) {
@@ -559,10 +583,9 @@ class Runtime {
   // toGo writes text as UTF-8 to the callbox, which Go reads in the call
   // that follows, and returns its length in bytes.
   toGo(text) {
-    let written = this.encodeText(text, this.callbox);
+    let written = this.encodeText(text, this.callboxView());
     if (written < 0) {
-      this.callbox = new Uint8Array(3 * text.length);
-      this.call("callbox", this.callbox);
+      this.setCallbox(this.call("callbox", 3 * text.length));
       written = this.encodeText(text, this.callbox);
     }
     return written;
