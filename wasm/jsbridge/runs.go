@@ -2,8 +2,8 @@ package jsbridge
 
 import (
 	"bytes"
-	"strconv"
 
+	"github.com/matih-ai/realtime/wasm/protocol"
 	"github.com/matih-ai/realtime/wasm/ws"
 )
 
@@ -23,8 +23,8 @@ func parseRuns(runs []ws.RelayRun, text []byte) ([]ws.RelayRun, bool) {
 		var ids [2]uint64
 		for i := range ids {
 			sp := bytes.IndexByte(line, ' ')
-			n, err := strconv.ParseUint(string(line[:max(sp, 0)]), 10, 64)
-			if sp < 0 || err != nil {
+			n, ok := protocol.ParseID(string(line[:max(sp, 0)]))
+			if sp < 0 || !ok {
 				return nil, false
 			}
 			ids[i], line = n, line[sp+1:]
