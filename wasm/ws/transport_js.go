@@ -125,12 +125,12 @@ var direct js.Value
 // Go took (go-app's pages, whose handlers are Go code that may wake
 // goroutines and set timers): at once when the export returns 1, a
 // goroutine being ready to run, else within a few milliseconds (0); -1
-// is a batch not taken. realtime-socket.js
-// also keeps each socket's handle in the Map d.handles by its id (see
-// Client.Socket). With d.memory, the program's WebAssembly.Memory,
-// JavaScript reads the frames Go writes where Go holds them, and their
-// address and length too (handle.sendFromArgs, sendArgs). Sockets opened
-// earlier keep the js.Func way.
+// is a batch not taken. realtime-socket.js also keeps each socket's
+// handle in the Map d.handles by its id (see Client.Socket). With
+// d.memory, the program's WebAssembly.Memory, JavaScript reads the
+// frames Go writes where Go holds them, and their address and length too
+// (handle.sendFromArgs, sendArgs). Sockets opened earlier keep the
+// js.Func way.
 func UseDirect(d js.Value) { direct = d }
 
 // UseExport is UseDirect for a program whose loader keeps its wasm
