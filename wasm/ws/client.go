@@ -97,6 +97,10 @@ type Client struct {
 	// subsGen counts changes of subs (under mu), so that deliverAll sees
 	// a handler added while it runs.
 	subsGen atomic.Uint64
+	// relays counts the subscriptions of SubscribeRelay (under mu), so
+	// that a client without any, as a go-app page's, does not scan a
+	// frame's heads for nothing before decoding it.
+	relays atomic.Int64
 }
 
 const (
@@ -593,7 +597,7 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	if !c.events.Idle() {
 		return -1
 	}
-	if from == fromExport {
+	if from == fromExport && c.relays.Load() > 0 {
 		if n := c.relayFrame(gen, frame); n != 0 {
 			return n
 		}
@@ -1392,6 +1396,9 @@ func (c *Client) subscribe(channel string, h Handler, inline, relay bool) (unsub
 	// A new slice, not an append in place: deliverAll reads lists unlocked.
 	c.subs[channel] = append(slices.Clip(c.subs[channel]), s)
 	c.subsGen.Add(1)
+	if relay {
+		c.relays.Add(1)
+	}
 	if len(c.subs[channel]) == 1 && c.status == StatusConnected {
 		c.enqueueLocked(c.subscribeFrameLocked(channel))
 	}
@@ -1406,7 +1413,7 @@ func (c *Client) remove(s *subscription) {
 	for i, x := range list {
 		if x == s {
 			list = append(list[:i:i], list[i+1:]...)
-			s.removed.Store(true)
+			c.removedLocked(s)
 			c.subsGen.Add(1)
 			break
 		}
@@ -1416,6 +1423,14 @@ func (c *Client) remove(s *subscription) {
 		return
 	}
 	c.unsubscribeLocked(s.channel)
+}
+
+// removedLocked marks s, which has just left its channel's list.
+func (c *Client) removedLocked(s *subscription) {
+	s.removed.Store(true)
+	if s.relay {
+		c.relays.Add(-1)
+	}
 }
 
 // Unsubscribe removes every handler of channel and leaves it on the server.
@@ -1430,7 +1445,7 @@ func (c *Client) unsubscribeLocked(channel string) {
 		return
 	}
 	for _, s := range c.subs[channel] {
-		s.removed.Store(true)
+		c.removedLocked(s)
 	}
 	c.subsGen.Add(1)
 	delete(c.subs, channel)

@@ -598,3 +598,30 @@ func TestTakeFrameFollowsTheSubscriptionsOfItsChannel(t *testing.T) {
 		t.Fatalf("take = %d with a subscriber that is not inline, want -1", n)
 	}
 }
+
+// Relays are counted as they come and go, so that a client skips the
+// head scan only while it has none: a channel's relays removed every way
+// there is, and one subscribed again, relay as the first did.
+func TestTakeFrameRelaysAfterRelaysLeft(t *testing.T) {
+	c, conn := newOffering(t)
+	var got []string
+	relay := func(e protocol.Envelope) { got = append(got, strings.Clone(e.ID)) }
+	unsubscribe1, err := c.SubscribeRelay("demo:a", relay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsubscribe2, err := c.SubscribeRelay("demo:a", relay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsubscribe2()
+	c.Unsubscribe("demo:a")
+	unsubscribe1() // gone already: counts nothing
+	unsubscribe2()
+	if _, err := c.SubscribeRelay("demo:a", relay); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.offer(relayLine("demo:a", 1, "a1")); n != 1 || got != nil {
+		t.Fatalf("take = %d, handlers got %q; want 1 line relayed, no handler called", n, got)
+	}
+}
