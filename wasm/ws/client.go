@@ -97,6 +97,9 @@ type Client struct {
 	// subsGen counts changes of subs (under mu), so that deliverAll sees
 	// a handler added while it runs.
 	subsGen atomic.Uint64
+	// routed is what routing knows of the channel it asked of last (see
+	// channelLocked).
+	routed channelInfo
 	// relays counts the subscriptions of SubscribeRelay (under mu), so
 	// that a client without any, as a go-app page's, does not scan a
 	// frame's heads for nothing before decoding it.
@@ -800,13 +803,47 @@ func (c *Client) inlineOnlyLocked(envs []protocol.Envelope, relays bool) bool {
 // allInlineLocked returns how many subscribers channel has and whether
 // all came through SubscribeInline (with relays, SubscribeRelay).
 func (c *Client) allInlineLocked(channel string, relays bool) (subs int, all bool) {
-	list := c.subs[channel]
-	for _, s := range list {
-		if !s.inline || relays && !s.relay {
-			return len(list), false
-		}
+	info := c.channelLocked(channel)
+	if relays {
+		return len(info.subs), info.relays
 	}
-	return len(list), true
+	return len(info.subs), info.inline
+}
+
+// channelInfo is what routing asks of a channel's subscriptions.
+type channelInfo struct {
+	channel string // a copy: the name asked for may be a view of a frame
+	gen     uint64 // subsGen when it was made
+	made    bool
+	subs    []*subscription
+	inline  bool // every subscriber came through SubscribeInline
+	relays  bool // every subscriber came through SubscribeRelay
+	tracked bool // see tracksLocked
+}
+
+// channelLocked returns what routing asks of channel, kept for the channel
+// asked for last until the subscriptions change: an echo's or a burst's
+// frames are one channel's, and a frame is asked of it three times (see
+// takeFrame), each a map lookup and the channel's kind the long way, some
+// microseconds of an echo in the page. The result is valid until mu is
+// released.
+func (c *Client) channelLocked(channel string) *channelInfo {
+	info := &c.routed
+	gen := c.subsGen.Load()
+	if info.made && info.gen == gen && info.channel == channel {
+		return info
+	}
+	list := c.subs[channel]
+	*info = channelInfo{channel: info.channel, gen: gen, made: true, subs: list, inline: true, relays: true}
+	if info.channel != channel {
+		info.channel = strings.Clone(channel)
+	}
+	for _, s := range list {
+		info.inline = info.inline && s.inline
+		info.relays = info.relays && s.relay
+	}
+	info.tracked = list != nil && protocol.ChannelKind(channel) != protocol.KindEcho
+	return info
 }
 
 // routeFrame routes the envelopes of a frame in order. The server packs a
@@ -924,8 +961,7 @@ func (c *Client) seenLocked(channel, id string) bool {
 // tracksLocked reports whether the ids of channel are checked: it is
 // subscribed, and not an echo channel, whose ids count per connection.
 func (c *Client) tracksLocked(channel string) bool {
-	_, ok := c.subs[channel]
-	return ok && protocol.ChannelKind(channel) != protocol.KindEcho
+	return c.channelLocked(channel).tracked
 }
 
 // lastID is the id of the latest message seen on a channel.
@@ -989,7 +1025,8 @@ func (c *Client) deliverAll(batch []protocol.Envelope) {
 		e := &batch[i] // no copy but the handler's
 		if i == 0 || e.Channel != channel || c.subsGen.Load() != gen {
 			c.mu.Lock()
-			subs, channel, gen = c.subs[e.Channel], e.Channel, c.subsGen.Load()
+			info := c.channelLocked(e.Channel)
+			subs, channel, gen = info.subs, e.Channel, info.gen
 			c.mu.Unlock()
 		}
 		for _, s := range subs {
