@@ -38,11 +38,14 @@ const benchTimeout = 5 * time.Minute
 //	liveStats()       {"seq":N,"deltas":N,"renders":N,"coalesced":N} (JSON);
 //	                  seq is the feed's sequence in the table drawn last
 //	connectedAt       performance.now() when the provider first connected
-type BenchPage struct{ app.Compo }
+type BenchPage struct {
+	app.Compo
+	config pageConfig
+}
 
 func (p *BenchPage) Render() app.UI {
 	return app.Main().Class("rt-main").Body(
-		&components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+		&components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{
 			components.StatusBadge(),
 			&benchPanel{},
 		}},

@@ -12,13 +12,16 @@ import (
 )
 
 // LivePage binds a live table and a live chart to the server's demo feeds.
-type LivePage struct{ app.Compo }
+type LivePage struct {
+	app.Compo
+	config pageConfig
+}
 
 func (p *LivePage) Render() app.UI {
 	return layout("/live",
 		app.H1().Text("Live updates"),
 		app.P().Class("rt-lead").Text("A snapshot, then numbered deltas; a gap or a reconnect brings a fresh snapshot, so the view is never silently wrong. Bursts render at most once per frame."),
-		&components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+		&components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{
 			app.Div().Class("rt-toolbar").Body(
 				app.Span().Class("rt-toolbar__spacer"),
 				components.StatusBadge(),

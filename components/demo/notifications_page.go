@@ -14,7 +14,8 @@ import (
 // panel and toasts; buttons make the server send some.
 type NotificationsPage struct {
 	app.Compo
-	me identity
+	me     identity
+	config pageConfig
 }
 
 func (p *NotificationsPage) OnInit() {
@@ -29,7 +30,7 @@ func (p *NotificationsPage) Render() app.UI {
 	if p.me.ID == "" { // pre-rendering
 		return layout("/notifications", body...)
 	}
-	body = append(body, &components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+	body = append(body, &components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{
 		&components.NotificationCenter{User: p.me.ID, Content: []app.UI{
 			&notificationsPanel{User: p.me.ID},
 			components.Toasts(),

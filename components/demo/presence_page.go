@@ -17,7 +17,8 @@ const presenceResource = "doc-42"
 // person.
 type PresencePage struct {
 	app.Compo
-	me identity
+	me     identity
+	config pageConfig
 }
 
 func (p *PresencePage) OnInit() {
@@ -33,7 +34,7 @@ func (p *PresencePage) Render() app.UI {
 		return layout("/presence", body...)
 	}
 	me := presence.Meta{User: p.me.ID, Name: p.me.Name, Color: p.me.Color}
-	body = append(body, &components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+	body = append(body, &components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{
 		&components.Presence{Resource: presenceResource, Me: me, Content: []app.UI{
 			&presencePanel{Me: p.me},
 		}},

@@ -14,13 +14,16 @@ import (
 
 // QueriesPage starts simulated SQL queries of different lengths and shows
 // their progress live.
-type QueriesPage struct{ app.Compo }
+type QueriesPage struct {
+	app.Compo
+	config pageConfig
+}
 
 func (p *QueriesPage) Render() app.UI {
 	return layout("/queries",
 		app.H1().Text("Query status"),
 		app.P().Class("rt-lead").Text("Long SQL queries report their phase, progress, rows and time left as they run. Start a few, cancel one: states only move forward."),
-		&components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{
+		&components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{
 			&components.QueryStatus{Content: []app.UI{&queriesPanel{}}},
 		}},
 	)

@@ -21,13 +21,16 @@ const (
 )
 
 // WebSocketPage shows one live connection and what it does.
-type WebSocketPage struct{ app.Compo }
+type WebSocketPage struct {
+	app.Compo
+	config pageConfig
+}
 
 func (p *WebSocketPage) Render() app.UI {
 	return layout("/websocket",
 		app.H1().Text("WebSocket"),
 		app.P().Class("rt-lead").Text("One connection with auto-reconnect, an offline queue, heartbeats and channels. Stop the server, send a few messages, start it again: they arrive once, in order."),
-		&components.WebSocketProvider{Config: wsConfig(), Content: []app.UI{&webSocketPanel{}}},
+		&components.WebSocketProvider{Config: p.config.ws(), Content: []app.UI{&webSocketPanel{}}},
 	)
 }
 
