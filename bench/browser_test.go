@@ -107,6 +107,7 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 			b.profiled("burst", round, func() { b.burst(round, cfg.burstM/cfg.rounds) })
 		}
 	}
+	benchStages(t, cfg, browserCtx, tabs, base)
 	for _, b := range tabs {
 		b.front()
 		b.profiled("live", 0, func() { b.figs.live = b.live() })

@@ -2,7 +2,8 @@
 // one headless Chromium run against one in-process server compares a plain
 // JavaScript WebSocket client, realtime.js and the go-app provider path on
 // echo round trips, a burst, a live feed rendered to a table and the time
-// to connect; it weighs app.wasm and realtime.wasm, and measures the
+// to connect, and times an echo's stages in the page (stages_test.go); it
+// weighs app.wasm and realtime.wasm, and measures the
 // server's hub against a bare coder/websocket loop and its memory per idle
 // connection.
 //

@@ -44,6 +44,7 @@ type clientFigures struct {
 	warmEcho, warmBurst     []float64
 	warmEchoP50             float64 // ms, of the warm-up's round trips together
 	live                    liveFigures
+	stages                  echoStages
 }
 
 type echoFigures struct{ p50, p99, rate float64 } // ms, ms, round trips a second
@@ -158,6 +159,8 @@ func (r *report) markdown() string {
 		w("%s", r.byRound())
 		w("%s", r.warmUp())
 		w("- The server runs with RateLimit off (echo sends thousands of requests a second) and LiveInterval of an hour (no demo feed ticks).\n\n")
+		w("### An echo in the page\n\n%s\n", r.stagesTable())
+		w("Each client again, in a tab of its own whose document first wraps `WebSocket.prototype.send` and the sockets' message listeners with marks of `performance.now()` (bench/stages_test.go): %d warm-up rounds, then %s round trips in %d rounds, the clients in turn. In brackets, the difference from plain JS in µs. The marks cost each client the same few tenths of a microsecond, and these tabs' round trips are not the table's above.\n\n", r.cfg.warmUp, groupDigits(float64(r.cfg.echoN)), r.cfg.rounds)
 	}
 
 	w("## Sizes\n\n%s\n", r.sizeTable())
@@ -331,6 +334,10 @@ func (r *report) missing() []string {
 		}
 		for _, s := range r.sizes {
 			check(s.name+" sizes", s.raw+s.gzip+s.brotli)
+		}
+		for _, c := range r.clients {
+			st := c.stages
+			check(c.name+": echo stages", st.rtt+st.hand+st.send+st.network+st.event)
 		}
 	}
 	for _, f := range []struct {
