@@ -2,8 +2,6 @@ package components
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -222,96 +220,6 @@ func LiveIndicatorView(s live.State, now time.Time) app.UI {
 		}
 	}
 	return app.Span().Class("rt-live-indicator").DataSet("seq", s.Seq).Body(StatusPill(string(s.Status), detail))
-}
-
-// Column is a column of a LiveTable.
-type Column struct {
-	Field string
-	Label string
-	// Format renders the field; default prints it as it is, numbers with
-	// thousands separators.
-	Format func(v any) string
-	// Numeric aligns the column to the right.
-	Numeric bool
-}
-
-// ILiveTable renders a feed's items as a table.
-type ILiveTable interface {
-	app.UI
-	// Feed names the LiveUpdates provider.
-	Feed(name string) ILiveTable
-	// Columns are the columns to show. Default is the key only.
-	Columns(cols ...Column) ILiveTable
-}
-
-// LiveTable returns a table bound to a LiveUpdates provider.
-func LiveTable() ILiveTable { return &liveTable{} }
-
-type liveTable struct {
-	app.Compo
-	IFeed    string
-	IColumns []Column
-
-	state live.State
-}
-
-func (t *liveTable) Feed(name string) ILiveTable       { t.IFeed = name; return t }
-func (t *liveTable) Columns(cols ...Column) ILiveTable { t.IColumns = cols; return t }
-
-func (t *liveTable) OnMount(ctx app.Context) { ObserveLive(ctx, t.IFeed, &t.state) }
-
-func (t *liveTable) Render() app.UI { return LiveTableView(t.state, t.IColumns) }
-
-// LiveTableView renders items as a table; it holds no state, so it can be
-// tested without a connection.
-func LiveTableView(s live.State, cols []Column) app.UI {
-	if len(cols) == 0 {
-		cols = []Column{{Field: s.Key, Label: s.Key}}
-	}
-	return app.Table().Class("rt-table", "rt-table--"+string(s.Status)).DataSet("seq", s.Seq).Body(
-		app.THead().Body(app.Tr().Body(
-			app.Range(cols).Slice(func(i int) app.UI {
-				return app.Th().Class(alignClass(cols[i])).Text(cols[i].Label)
-			}),
-		)),
-		// Attr rather than DataSet, which formats each value with fmt:
-		// every cell, every frame of a busy feed.
-		app.TBody().Body(
-			app.Range(s.Items).Slice(func(r int) app.UI {
-				item := s.Items[r]
-				return app.Tr().Attr("data-key", item.String(s.Key)).Body(
-					app.Range(cols).Slice(func(i int) app.UI {
-						c := cols[i]
-						return app.Td().Class(alignClass(c)).Attr("data-field", c.Field).Text(formatCell(c, item[c.Field]))
-					}),
-				)
-			}),
-		),
-	)
-}
-
-func alignClass(c Column) string {
-	if c.Numeric {
-		return "rt-num"
-	}
-	return ""
-}
-
-func formatCell(c Column, v any) string {
-	if c.Format != nil {
-		return c.Format(v)
-	}
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return GroupDigits(int64(x))
-		}
-		return strconv.FormatFloat(x, 'f', 2, 64)
-	default:
-		return fmt.Sprint(x)
-	}
 }
 
 // ILiveChart draws a feed's items as a line.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/matih-ai/realtime/components/demo"
 	"github.com/matih-ai/realtime/server"
 )
 
@@ -98,4 +99,68 @@ func TestModuleLivePollsWhileTheWebSocketCannotConnect(t *testing.T) {
 	}
 	evalJS[bool](t, ctx, `t.polled.close(), t.down.close(), true`)
 	noPageErrors(t, ctx)
+}
+
+// tableRow is an item of the bench page's feed (components/demo/bench_page.go
+// draws its columns id, region, plan, orders and revenue).
+type tableRow struct {
+	ID      string  `json:"id"`
+	Region  string  `json:"region"`
+	Plan    string  `json:"plan"`
+	Orders  int     `json:"orders"`
+	Revenue float64 `json:"revenue"`
+}
+
+// pageTable is the bench page's live table as drawn: a line a row, its key
+// and its cells' field=text, with "#" after a numeric cell's field.
+const pageTable = `[...document.querySelectorAll('#bench table tbody tr')].map(tr =>
+	tr.dataset.key + ": " + [...tr.children].map(td =>
+		td.dataset.field + (td.classList.contains("rt-num") ? "#" : "") + "=" + td.textContent).join(" ")).join("\n")`
+
+// LiveTable draws its rows itself (components/live_table.go): rows made,
+// changed, removed and reordered as the feed's items are, each cell as
+// LiveTableView renders it.
+func TestLiveTableDrawsTheFeedsItemsInOrder(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, demo.BenchPath)
+	srv.mu.Lock()
+	feed, err := srv.srv.NewFeed(demo.BenchFeed, "id", 0)
+	srv.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(id string, orders int) tableRow {
+		return tableRow{ID: id, Region: "eu-west", Plan: "team", Orders: orders, Revenue: 1234.5}
+	}
+	line := func(id string, orders string) string {
+		return id + ": id=" + id + " region=eu-west plan=team orders#=" + orders + " revenue#=$1,234.50"
+	}
+	if _, err := feed.Upsert(row("a", 1), row("b", 2), row("c", 3)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the bench page", `window.realtimeBench?.connectedAt > 0`)
+	evalJS[bool](t, ctx, `realtimeBench.live(true), true`)
+	drawn := func(what string, seq uint64, want ...string) {
+		t.Helper()
+		waitFor(t, ctx, what, fmt.Sprintf(`Number(document.querySelector('#bench table')?.dataset.seq) === %d`, seq))
+		if got := evalJS[string](t, ctx, pageTable); got != strings.Join(want, "\n") {
+			t.Fatalf("%s: the table shows\n%s\nwant\n%s", what, got, strings.Join(want, "\n"))
+		}
+	}
+	drawn("the snapshot", feed.Seq(), line("a", "1"), line("b", "2"), line("c", "3"))
+
+	// A cell changed, a row added, a row removed.
+	if _, err := feed.Upsert(row("b", 20000), row("d", 4)); err != nil {
+		t.Fatal(err)
+	}
+	feed.Remove("a")
+	drawn("an update, an addition and a removal", feed.Seq(), line("b", "20,000"), line("c", "3"), line("d", "4"))
+
+	// Another order, a row gone and one new: the rows follow the items.
+	if _, err := feed.Replace(row("d", 4), row("e", 5), row("b", 20000)); err != nil {
+		t.Fatal(err)
+	}
+	drawn("a replacement in another order", feed.Seq(), line("d", "4"), line("e", "5"), line("b", "20,000"))
+	if n := evalInt(t, ctx, `document.querySelectorAll('#bench table tbody tr').length`); n != 3 {
+		t.Fatalf("%d rows in the page, want 3", n)
+	}
 }
