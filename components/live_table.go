@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -120,12 +121,29 @@ type drawnRows struct {
 	cols  []Column  // what they were drawn for
 	order []string  // their keys, in the page's order
 	byKey map[string]*drawnRow
+
+	// cells is a JavaScript array of every cell, a row's at the indexes
+	// of its drawnRow.at (free: those of rows removed), for setTexts.
+	cells    app.Value
+	free     []int
+	setTexts app.Value // realtime-socket.js's realtimeSetTexts, when there
+	written  []pendingText
+	packed   strings.Builder
 }
 
 type drawnRow struct {
-	tr    app.Value
-	cells []app.Value
-	texts []string // the cells' text
+	tr     app.Value
+	cells  []app.Value
+	at     []int    // the cells' indexes in drawnRows.cells
+	values []any    // the cells' values, as last drawn
+	texts  []string // the cells' text
+}
+
+// pendingText is a cell's new text, written at the end of a draw.
+type pendingText struct {
+	cell app.Value
+	at   int
+	text string
 }
 
 // draw brings the rows of table (a LiveTable's root element) to s.Items:
@@ -142,7 +160,8 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 	}
 	if d.body == nil || !d.body.Equal(body) || !sameColumns(d.cols, cols) {
 		body.Set("textContent", "")
-		*d = drawnRows{body: body, cols: slices.Clone(cols), byKey: map[string]*drawnRow{}}
+		*d = drawnRows{body: body, cols: slices.Clone(cols), byKey: map[string]*drawnRow{},
+			cells: app.Window().Get("Array").New(), setTexts: app.Window().Get("realtimeSetTexts")}
 	}
 	doc := app.Window().Get("document")
 	order := make([]string, 0, len(s.Items))
@@ -156,19 +175,30 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 		order = append(order, key)
 		row := d.byKey[key]
 		if row == nil {
-			row = newDrawnRow(doc, key, cols)
+			row = d.newRow(doc, key, cols)
 			d.byKey[key] = row
 		}
 		for i, c := range cols {
-			if text := formatCell(c, item[c.Field]); text != row.texts[i] {
-				row.cells[i].Set("textContent", text)
+			v := item[c.Field]
+			if sameValue(v, row.values[i]) {
+				continue // formatting it is most of a quiet cell's cost
+			}
+			row.values[i] = v
+			if text := formatCell(c, v); text != row.texts[i] {
 				row.texts[i] = text
+				d.written = append(d.written, pendingText{row.cells[i], row.at[i], text})
 			}
 		}
 	}
+	d.writeTexts()
 	for _, key := range d.order {
 		if !seen[key] {
-			d.byKey[key].tr.Call("remove")
+			row := d.byKey[key]
+			row.tr.Call("remove")
+			for _, at := range row.at {
+				d.cells.SetIndex(at, nil)
+			}
+			d.free = append(d.free, row.at...)
 			delete(d.byKey, key)
 		}
 	}
@@ -183,9 +213,46 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 	}
 }
 
-// newDrawnRow makes the row of key, its cells empty, not yet in the page.
-func newDrawnRow(doc app.Value, key string, cols []Column) *drawnRow {
-	row := &drawnRow{tr: doc.Call("createElement", "tr"), cells: make([]app.Value, len(cols)), texts: make([]string, len(cols))}
+// writeTexts writes the texts of the cells that changed: in one call of
+// realtimeSetTexts, given them packed as "index\x00text\x00..." (a call
+// from Go costs a string made in JavaScript, with a finalizer, and most
+// of a busy table's drawing was that, a call a cell), or a call a cell
+// where realtime-socket.js is not loaded or a text holds a NUL.
+func (d *drawnRows) writeTexts() {
+	if len(d.written) == 0 {
+		return
+	}
+	defer func() {
+		clear(d.written)
+		d.written = d.written[:0]
+	}()
+	if d.setTexts != nil && d.setTexts.Type() == app.TypeFunction {
+		d.packed.Reset()
+		ok := true
+		for _, w := range d.written {
+			if strings.IndexByte(w.text, 0) >= 0 {
+				ok = false
+				break
+			}
+			d.packed.WriteString(strconv.Itoa(w.at))
+			d.packed.WriteByte(0)
+			d.packed.WriteString(w.text)
+			d.packed.WriteByte(0)
+		}
+		if ok {
+			d.setTexts.Invoke(d.cells, d.packed.String())
+			return
+		}
+	}
+	for _, w := range d.written {
+		w.cell.Set("textContent", w.text)
+	}
+}
+
+// newRow makes the row of key, its cells empty, not yet in the page.
+func (d *drawnRows) newRow(doc app.Value, key string, cols []Column) *drawnRow {
+	n := len(cols)
+	row := &drawnRow{tr: doc.Call("createElement", "tr"), cells: make([]app.Value, n), at: make([]int, n), values: make([]any, n), texts: make([]string, n)}
 	row.tr.Call("setAttribute", "data-key", key)
 	for i, c := range cols {
 		td := doc.Call("createElement", "td")
@@ -195,8 +262,38 @@ func newDrawnRow(doc app.Value, key string, cols []Column) *drawnRow {
 		td.Call("setAttribute", "data-field", c.Field)
 		row.tr.Call("appendChild", td)
 		row.cells[i] = td
+		row.values[i] = unset{}
+		// Call converts td for JavaScript; SetIndex would not.
+		if k := len(d.free); k > 0 {
+			row.at[i], d.free = d.free[k-1], d.free[:k-1]
+			d.cells.Call("splice", row.at[i], 1, td)
+		} else {
+			row.at[i] = d.cells.Call("push", td).Int() - 1
+		}
 	}
 	return row
+}
+
+// unset is the value of a cell not yet drawn: equal to no item's.
+type unset struct{}
+
+// sameValue reports whether a and b are the same JSON value of a kind
+// that compares cheaply; values of other kinds never are.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return false
 }
 
 // sameColumns reports whether a and b draw the same cells (their Format

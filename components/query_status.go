@@ -3,7 +3,6 @@ package components
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -259,15 +258,30 @@ func roundDuration(d time.Duration) string {
 
 // GroupDigits writes n with thousands separators: 1234567 is "1,234,567".
 func GroupDigits(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
+	// Written from the end, without fmt: a live table formats a cell
+	// with it on every change.
+	var b [26]byte // 19 digits, 6 commas and a sign
+	i := len(b)
+	u := uint64(n)
+	if n < 0 {
+		u = -u
 	}
-	return b.String()
+	for k := 0; ; k++ {
+		if k > 0 && k%3 == 0 {
+			i--
+			b[i] = ','
+		}
+		i--
+		b[i] = byte('0' + u%10)
+		if u /= 10; u == 0 {
+			break
+		}
+	}
+	if n < 0 {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
 }
 
 func shorten(s string, n int) string {

@@ -67,3 +67,16 @@ func TestQueryCardShowsWhatAUserNeeds(t *testing.T) {
 		t.Errorf("cancelled card:\n%s", html)
 	}
 }
+
+func TestGroupDigits(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0", 7: "7", 999: "999", 1000: "1,000", 123456: "123,456", 1234567: "1,234,567",
+		-1: "-1", -123: "-123", -1234: "-1,234", -123456: "-123,456",
+		9223372036854775807:  "9,223,372,036,854,775,807",
+		-9223372036854775808: "-9,223,372,036,854,775,808",
+	} {
+		if got := GroupDigits(n); got != want {
+			t.Errorf("GroupDigits(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -119,8 +119,19 @@ const pageTable = `[...document.querySelectorAll('#bench table tbody tr')].map(t
 
 // LiveTable draws its rows itself (components/live_table.go): rows made,
 // changed, removed and reordered as the feed's items are, each cell as
-// LiveTableView renders it.
+// LiveTableView renders it; its texts written in one call through
+// realtime-socket.js, or a call a cell without it.
 func TestLiveTableDrawsTheFeedsItemsInOrder(t *testing.T) {
+	for _, batched := range []bool{true, false} {
+		name := "batched"
+		if !batched {
+			name = "a call a cell"
+		}
+		t.Run(name, func(t *testing.T) { testLiveTableDraws(t, batched) })
+	}
+}
+
+func testLiveTableDraws(t *testing.T, batched bool) {
 	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, demo.BenchPath)
 	srv.mu.Lock()
 	feed, err := srv.srv.NewFeed(demo.BenchFeed, "id", 0)
@@ -138,12 +149,15 @@ func TestLiveTableDrawsTheFeedsItemsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the bench page", `window.realtimeBench?.connectedAt > 0`)
+	if !batched {
+		evalJS[bool](t, ctx, `delete window.realtimeSetTexts`)
+	}
 	evalJS[bool](t, ctx, `realtimeBench.live(true), true`)
 	drawn := func(what string, seq uint64, want ...string) {
 		t.Helper()
 		waitFor(t, ctx, what, fmt.Sprintf(`Number(document.querySelector('#bench table')?.dataset.seq) === %d`, seq))
 		if got := evalJS[string](t, ctx, pageTable); got != strings.Join(want, "\n") {
-			t.Fatalf("%s: the table shows\n%s\nwant\n%s", what, got, strings.Join(want, "\n"))
+			t.Fatalf("%s: the table shows\n%q\nwant\n%q", what, got, strings.Join(want, "\n"))
 		}
 	}
 	drawn("the snapshot", feed.Seq(), line("a", "1"), line("b", "2"), line("c", "3"))
@@ -162,5 +176,19 @@ func TestLiveTableDrawsTheFeedsItemsInOrder(t *testing.T) {
 	drawn("a replacement in another order", feed.Seq(), line("d", "4"), line("e", "5"), line("b", "20,000"))
 	if n := evalInt(t, ctx, `document.querySelectorAll('#bench table tbody tr').length`); n != 3 {
 		t.Fatalf("%d rows in the page, want 3", n)
+	}
+
+	// A text with a NUL, which the packed texts cannot carry, is written
+	// all the same; so are the cells beside it.
+	odd := row("e", 6)
+	odd.Plan = "te\x00am"
+	if _, err := feed.Upsert(odd, row("d", 7)); err != nil {
+		t.Fatal(err)
+	}
+	drawn("a text with a NUL", feed.Seq(), line("d", "7"), "e: id=e region=eu-west plan=te\x00am orders#=6 revenue#=$1,234.50", line("b", "20,000"))
+	if batched {
+		if n := evalInt(t, ctx, `realtimeSetTexts.calls`); n < 3 {
+			t.Fatalf("realtimeSetTexts called %d times, want one a draw", n)
+		}
 	}
 }

@@ -317,8 +317,24 @@ globalThis.realtimeEncodeText = (() => {
   };
 })();
 
+// realtimeSetTexts writes texts into elements, for go-app's LiveTable
+// (components/live_table.go): packed is "index\0text\0..." and each text
+// goes into nodes[index]. One call from Go for a frame's changed cells: a
+// call a cell cost Go a string made here and a finalizer for each.
+globalThis.realtimeSetTexts = function realtimeSetTexts(nodes, packed) {
+  globalThis.realtimeSetTexts.calls++; // for tests
+  const parts = packed.split("\0");
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const node = nodes[Number(parts[i])];
+    if (node) {
+      node.textContent = parts[i + 1];
+    }
+  }
+};
+
 // binaryText tells Go that direct.binaryText is understood: the socket's
 // binary messages are then text (see flush).
+globalThis.realtimeSetTexts.calls = 0;
 globalThis.realtimeSocketQueue.binaryText = true;
 globalThis.realtimeSocketQueue.binaryFrames = 0;
 globalThis.realtimeSocketQueue.sentFrom = 0;

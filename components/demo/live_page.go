@@ -124,5 +124,9 @@ func money(v any) string {
 		return ""
 	}
 	cents := int64(math.Round(f * 100))
-	return fmt.Sprintf("$%s.%02d", components.GroupDigits(cents/100), cents%100)
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s$%s.%02d", sign, components.GroupDigits(cents/100), cents%100)
 }
