@@ -16,7 +16,9 @@
 // falls back to one call per message where it is missing.
 //
 // It also makes the Go programs of the page keep one browser timer
-// rather than set a new one on every event (realtimeCoalesceGoTimers).
+// rather than set a new one on every event (realtimeCoalesceGoTimers),
+// and writes a go-app LiveTable's changed cells for it in one call
+// (realtimeSetTexts).
 
 // realtimeSocketQueue listens to ws's messages and close, and returns a
 // handle {inbox, outbox, send(n), grow(n)}. Text crosses between Go and
