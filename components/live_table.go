@@ -63,6 +63,14 @@ func (t *liveTable) OnMount(ctx app.Context) {
 	draw()
 }
 
+// OnUpdate draws the rows again when the parent changed the columns'
+// fields (go-app redraws the head itself).
+func (t *liveTable) OnUpdate(ctx app.Context) {
+	if t.rows.body != nil && !sameColumns(t.rows.cols, columnsOf(t.state, t.IColumns)) {
+		ctx.Defer(func(app.Context) { t.rows.draw(t.JSValue(), t.state, columnsOf(t.state, t.IColumns)) })
+	}
+}
+
 func (t *liveTable) OnDismount() { t.rows = drawnRows{} }
 
 func (t *liveTable) Render() app.UI {

@@ -186,6 +186,15 @@ func testLiveTableDraws(t *testing.T, batched bool) {
 		t.Fatal(err)
 	}
 	drawn("a text with a NUL", feed.Seq(), line("d", "7"), "e: id=e region=eu-west plan=te\x00am orders#=6 revenue#=$1,234.50", line("b", "20,000"))
+
+	// Other columns, with no change to the feed: the rows are drawn again
+	// for them.
+	evalJS[bool](t, ctx, `realtimeBench.columns("orders id"), true`)
+	want := "d: orders#=7 id=d\ne: orders#=6 id=e\nb: orders#=20,000 id=b"
+	waitFor(t, ctx, "the rows of the new columns", fmt.Sprintf(`(%s) === %q`, pageTable, want))
+	if head := evalJS[string](t, ctx, `[...document.querySelectorAll('#bench table thead th')].map(th => th.textContent).join(" ")`); head != "Orders Row" {
+		t.Fatalf("the table's head is %q, want %q", head, "Orders Row")
+	}
 	if batched {
 		if n := evalInt(t, ctx, `realtimeSetTexts.calls`); n < 3 {
 			t.Fatalf("realtimeSetTexts called %d times, want one a draw", n)

@@ -35,6 +35,8 @@ const benchTimeout = 5 * time.Minute
 //	burst(channel, m) subscribes now; resolves once m messages arrived, each
 //	                  decoded, with {"count":m,"ms":first to last} (JSON)
 //	live(on)          mounts or unmounts a LiveUpdates of BenchFeed with a LiveTable
+//	columns(fields)   shows the table's columns of those fields alone
+//	                  (space-separated; "" for all)
 //	liveStats()       {"seq":N,"deltas":N,"renders":N,"coalesced":N} (JSON);
 //	                  seq is the feed's sequence in the table drawn last
 //	connectedAt       performance.now() when the provider first connected
@@ -65,7 +67,8 @@ type benchBurstData struct {
 
 type benchPanel struct {
 	app.Compo
-	live  bool
+	live   bool
+	fields []string // the table's columns, by field; all when empty
 	drawn atomic.Uint64 // the feed's seq the table last drew (benchSeq)
 
 	funcs []app.Func
@@ -101,6 +104,11 @@ func (c *benchPanel) OnMount(ctx app.Context) {
 	c.export(api, "live", func(args []app.Value) any {
 		on := args[0].Truthy()
 		ctx.Dispatch(func(app.Context) { c.live = on })
+		return nil
+	})
+	c.export(api, "columns", func(args []app.Value) any {
+		fields := strings.Fields(args[0].String())
+		ctx.Dispatch(func(app.Context) { c.fields = fields })
 		return nil
 	})
 	c.export(api, "liveStats", func([]app.Value) any {
@@ -140,16 +148,36 @@ func (c *benchPanel) Render() app.UI {
 		app.If(c.live, func() app.UI {
 			return &components.LiveUpdates{Feed: BenchFeed, Content: []app.UI{
 				&benchSeq{drawn: &c.drawn},
-				components.LiveTable().Feed(BenchFeed).Columns(
-					components.Column{Field: "id", Label: "Row"},
-					components.Column{Field: "region", Label: "Region"},
-					components.Column{Field: "plan", Label: "Plan"},
-					components.Column{Field: "orders", Label: "Orders", Numeric: true},
-					components.Column{Field: "revenue", Label: "Revenue", Numeric: true, Format: money},
-				),
+				components.LiveTable().Feed(BenchFeed).Columns(c.columns()...),
 			}}
 		}),
 	)
+}
+
+// benchColumns are the columns of the bench page's table.
+var benchColumns = []components.Column{
+	{Field: "id", Label: "Row"},
+	{Field: "region", Label: "Region"},
+	{Field: "plan", Label: "Plan"},
+	{Field: "orders", Label: "Orders", Numeric: true},
+	{Field: "revenue", Label: "Revenue", Numeric: true, Format: money},
+}
+
+// columns are the table's columns: those of c.fields, in their order,
+// when columns(fields) set them (for a test of LiveTable).
+func (c *benchPanel) columns() []components.Column {
+	if len(c.fields) == 0 {
+		return benchColumns
+	}
+	var cols []components.Column
+	for _, f := range c.fields {
+		for _, col := range benchColumns {
+			if col.Field == f {
+				cols = append(cols, col)
+			}
+		}
+	}
+	return cols
 }
 
 // benchSeq notes the seq of each state of the bench feed that go-app
