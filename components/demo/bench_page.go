@@ -68,8 +68,8 @@ type benchBurstData struct {
 type benchPanel struct {
 	app.Compo
 	live   bool
-	fields []string // the table's columns, by field; all when empty
-	drawn atomic.Uint64 // the feed's seq the table last drew (benchSeq)
+	fields []string      // the table's columns, by field; all when empty
+	drawn  atomic.Uint64 // the feed's seq the table last drew (benchSeq)
 
 	funcs []app.Func
 	stop  func()
