@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -237,4 +238,24 @@ func BenchmarkDecodeObject(b *testing.B) {
 			}
 		}
 	})
+}
+
+// shortDecimal gives what strconv.ParseFloat gives, bit for bit.
+func TestShortDecimalIsParseFloat(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-12", "0.1", "0.3", "1.5", "-0.0", "12345.67", "999999999999999",
+		"-999999999999999", "99999999999999.9", "0.00000000000001", "1234567890.12345", "4.35", "2.675", "0.07"} {
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := shortDecimal([]byte(s))
+		if !ok || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("shortDecimal(%q) = %v, %v; ParseFloat gives %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"1e5", "1E5", "1234567890123456", "0.1234567890123456", "-"} {
+		if _, ok := shortDecimal([]byte(s)); ok {
+			t.Errorf("shortDecimal(%q) took it", s)
+		}
+	}
 }
