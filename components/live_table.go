@@ -53,22 +53,23 @@ func (t *liveTable) Feed(name string) ILiveTable       { t.IFeed = name; return 
 func (t *liveTable) Columns(cols ...Column) ILiveTable { t.IColumns = cols; return t }
 
 func (t *liveTable) OnMount(ctx app.Context) {
-	// Drawn after go-app's update of the frame (a deferred function), so
-	// that the rows change in the frame that changes the table's status,
-	// and LiveUpdates counts their drawing in its render's cost.
-	draw := func() {
-		ctx.Defer(func(app.Context) { t.rows.draw(t.JSValue(), t.state, columnsOf(t.state, t.IColumns)) })
-	}
-	ObserveLive(ctx, t.IFeed, &t.state).OnChange(draw)
-	draw()
+	ObserveLive(ctx, t.IFeed, &t.state).OnChange(func() { t.drawLater(ctx) })
+	t.drawLater(ctx)
 }
 
 // OnUpdate draws the rows again when the parent changed the columns'
 // fields (go-app redraws the head itself).
 func (t *liveTable) OnUpdate(ctx app.Context) {
 	if t.rows.body != nil && !sameColumns(t.rows.cols, columnsOf(t.state, t.IColumns)) {
-		ctx.Defer(func(app.Context) { t.rows.draw(t.JSValue(), t.state, columnsOf(t.state, t.IColumns)) })
+		t.drawLater(ctx)
 	}
+}
+
+// drawLater draws the rows after go-app's update of the frame (a deferred
+// function), so that they change in the frame that changes the table's
+// status, and LiveUpdates counts their drawing in its render's cost.
+func (t *liveTable) drawLater(ctx app.Context) {
+	ctx.Defer(func(app.Context) { t.rows.draw(t.JSValue(), t.state, columnsOf(t.state, t.IColumns)) })
 }
 
 func (t *liveTable) OnDismount() { t.rows = drawnRows{} }
