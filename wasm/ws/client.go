@@ -835,7 +835,11 @@ func (c *Client) channelLocked(channel string) *channelInfo {
 	}
 	list := c.subs[channel]
 	*info = channelInfo{channel: info.channel, gen: gen, made: true, subs: list, inline: true, relays: true}
-	if info.channel != channel {
+	switch {
+	case info.channel == channel:
+	case len(list) > 0:
+		info.channel = list[0].channel // its own copy: no allocation
+	default:
 		info.channel = strings.Clone(channel)
 	}
 	for _, s := range list {
