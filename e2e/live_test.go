@@ -201,3 +201,43 @@ func testLiveTableDraws(t *testing.T, batched bool) {
 		}
 	}
 }
+
+// realtime.js's live states share what did not change: an item equal to
+// the one of its key in the state before is that object, so that a view
+// can skip it; a changed one is new.
+func TestModuleLiveKeepsUnchangedItems(t *testing.T) {
+	srv, ctx := openDemo(t, server.Options{LiveInterval: time.Hour}, "/e2e/module.html")
+	srv.mu.Lock()
+	feed, err := srv.srv.NewFeed("shared", "id", 0)
+	srv.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type item struct {
+		ID   string         `json:"id"`
+		N    int            `json:"n"`
+		Tags map[string]any `json:"tags"`
+	}
+	tags := map[string]any{"a": []any{1, "x"}}
+	if _, err := feed.Upsert(item{"a", 1, tags}, item{"b", 2, tags}, item{"c", 3, tags}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the module to connect", `t.ws?.status === "connected"`)
+	evalJS[bool](t, ctx, `t.shared = t.rt.live(t.ws, "shared"), true`)
+	waitFor(t, ctx, "the snapshot", fmt.Sprintf(`t.shared.state.seq === %d && t.shared.state.items.length === 3`, feed.Seq()))
+	evalJS[bool](t, ctx, `t.before = t.shared.state.items, true`)
+
+	if _, err := feed.Upsert(item{"b", 20, tags}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the update", fmt.Sprintf(`t.shared.state.seq === %d`, feed.Seq()))
+	same := evalJS[string](t, ctx, `t.shared.state.items.map((it, i) => it.id + (it === t.before[i] ? "=" : "*")).join(" ")`)
+	if same != "a= b* c=" {
+		t.Fatalf("items kept (=) and new (*): %s, want a= b* c=", same)
+	}
+	if n := evalInt(t, ctx, `t.shared.state.items[1].n`); n != 20 {
+		t.Fatalf("b's n is %d, want 20", n)
+	}
+	evalJS[bool](t, ctx, `t.shared.close(), true`)
+	noPageErrors(t, ctx)
+}

@@ -507,6 +507,11 @@ export type LiveStatus = "loading" | "live" | "stale" | "paused" | "polling";
 export interface LiveState<T extends LiveItem = LiveItem> {
   feed: string;
   status: LiveStatus;
+  /**
+   * An item equal to the item of the same key in the state before is that
+   * same object, so a view can skip what it drew last (React.memo, a
+   * table's row).
+   */
   items: T[];
   /** The key field of the items. */
   key: string;

@@ -1369,8 +1369,10 @@ class LiveFeed extends Observed {
   }
 
   _set(json, message, code) {
+    const prev = this._state;
     this._state = JSON.parse(json);
     this._state.error = message ? new RealtimeError(message, code) : null;
+    shareItems(prev, this._state);
   }
 
   _event(name, args) {
@@ -1381,6 +1383,51 @@ class LiveFeed extends Observed {
     }
     super._event(name, args);
   }
+}
+
+// shareItems gives next's items that equal prev's item of the same key
+// prev's object, as React data libraries share structure: a view can skip
+// an item that is the object it drew last (React.memo, a table's row),
+// where a live feed changes a few rows of many between renders.
+function shareItems(prev, next) {
+  if (prev === null || prev.key !== next.key || prev.items.length === 0) {
+    return;
+  }
+  const key = next.key;
+  const before = new Map();
+  for (const item of prev.items) {
+    before.set(item[key], item);
+  }
+  const items = next.items;
+  for (let i = 0; i < items.length; i++) {
+    const old = before.get(items[i][key]);
+    if (old !== undefined && sameJSON(old, items[i])) {
+      items[i] = old;
+    }
+  }
+}
+
+// sameJSON reports whether two values parsed from JSON are equal.
+function sameJSON(a, b) {
+  if (a === b) {
+    return true;
+  }
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return false;
+  }
+  if (Array.isArray(a)) {
+    return a.length === b.length && a.every((v, i) => sameJSON(v, b[i]));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) {
+    return false;
+  }
+  for (const k of keys) {
+    if (!Object.hasOwn(b, k) || !sameJSON(a[k], b[k])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function makeAPI(rt) {

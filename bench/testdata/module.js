@@ -10,7 +10,9 @@ const client = {
   publish: (channel, data) => ws.publish(channel, data),
 };
 
-// The live table: every render of the feed's state is drawn.
+// The live table: every render of the feed's state is drawn, each item
+// that is not the object drawn last (realtime.js keeps an unchanged
+// item's object from one state to the next).
 let feed = null;
 function live(on) {
   if (!on) {
@@ -19,10 +21,13 @@ function live(on) {
     feed = null;
     return;
   }
-  const f = (feed = { table: new Table(columns), l: rt.live(ws, "bench") });
+  const f = (feed = { table: new Table(columns), l: rt.live(ws, "bench"), drawn: new Map() });
   f.l.onChange((state) => {
     for (const item of state.items) {
-      f.table.put(item);
+      if (f.drawn.get(item.id) !== item) {
+        f.table.put(item);
+        f.drawn.set(item.id, item);
+      }
     }
   });
 }
