@@ -127,9 +127,12 @@ func liveTableHead(s live.State, cols []Column, body app.HTMLTBody) app.UI {
 // data-field (and rt-num for a numeric column) per column.
 type drawnRows struct {
 	body  app.Value // the tbody they are in
+	doc   app.Value // its document, which makes the rows
 	cols  []Column  // what they were drawn for
 	order []string  // their keys, in the page's order
+	spare []string  // the order before, reused for the next
 	byKey map[string]*drawnRow
+	draws uint64 // draws so far: a row drawn in this one has it in drawnRow.draw
 
 	// cells is a JavaScript array of every cell, a row's at the indexes
 	// of its drawnRow.at (free: those of rows removed), for setTexts.
@@ -141,6 +144,7 @@ type drawnRows struct {
 }
 
 type drawnRow struct {
+	draw   uint64 // the draw that last had its item
 	tr     app.Value
 	cells  []app.Value
 	at     []int    // the cells' indexes in drawnRows.cells
@@ -169,24 +173,23 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 	}
 	if d.body == nil || !d.body.Equal(body) || !sameColumns(d.cols, cols) {
 		body.Set("textContent", "")
-		*d = drawnRows{body: body, cols: slices.Clone(cols), byKey: map[string]*drawnRow{},
+		*d = drawnRows{body: body, doc: app.Window().Get("document"), cols: slices.Clone(cols), byKey: map[string]*drawnRow{},
 			cells: app.Window().Get("Array").New(), setTexts: app.Window().Get("realtimeSetTexts")}
 	}
-	doc := app.Window().Get("document")
-	order := make([]string, 0, len(s.Items))
-	seen := make(map[string]bool, len(s.Items))
+	d.draws++
+	order := d.spare[:0]
 	for _, item := range s.Items {
 		key := item.String(s.Key)
-		if seen[key] {
+		row := d.byKey[key]
+		if row != nil && row.draw == d.draws {
 			continue // a key twice: its first item, as the page can show one row a key
 		}
-		seen[key] = true
-		order = append(order, key)
-		row := d.byKey[key]
 		if row == nil {
-			row = d.newRow(doc, key, cols)
+			row = d.newRow(key, cols)
 			d.byKey[key] = row
 		}
+		row.draw = d.draws
+		order = append(order, key)
 		for i, c := range cols {
 			v := item[c.Field]
 			if sameValue(v, row.values[i]) {
@@ -201,8 +204,7 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 	}
 	d.writeTexts()
 	for _, key := range d.order {
-		if !seen[key] {
-			row := d.byKey[key]
+		if row := d.byKey[key]; row.draw != d.draws {
 			row.tr.Call("remove")
 			for _, at := range row.at {
 				d.cells.SetIndex(at, nil)
@@ -218,8 +220,8 @@ func (d *drawnRows) draw(table app.Value, s live.State, cols []Column) {
 		for _, key := range order {
 			body.Call("appendChild", d.byKey[key].tr)
 		}
-		d.order = order
 	}
+	d.order, d.spare = order, d.order
 }
 
 // writeTexts writes the texts of the cells that changed: in one call of
@@ -259,12 +261,12 @@ func (d *drawnRows) writeTexts() {
 }
 
 // newRow makes the row of key, its cells empty, not yet in the page.
-func (d *drawnRows) newRow(doc app.Value, key string, cols []Column) *drawnRow {
+func (d *drawnRows) newRow(key string, cols []Column) *drawnRow {
 	n := len(cols)
-	row := &drawnRow{tr: doc.Call("createElement", "tr"), cells: make([]app.Value, n), at: make([]int, n), values: make([]any, n), texts: make([]string, n)}
+	row := &drawnRow{tr: d.doc.Call("createElement", "tr"), cells: make([]app.Value, n), at: make([]int, n), values: make([]any, n), texts: make([]string, n)}
 	row.tr.Call("setAttribute", "data-key", key)
 	for i, c := range cols {
-		td := doc.Call("createElement", "td")
+		td := d.doc.Call("createElement", "td")
 		if class := alignClass(c); class != "" {
 			td.Set("className", class)
 		}

@@ -238,6 +238,17 @@ func TestModuleLiveKeepsUnchangedItems(t *testing.T) {
 	if n := evalInt(t, ctx, `t.shared.state.items[1].n`); n != 20 {
 		t.Fatalf("b's n is %d, want 20", n)
 	}
+
+	// The same items in another order are the same objects.
+	evalJS[bool](t, ctx, `t.before = new Map(t.shared.state.items.map((it) => [it.id, it])), true`)
+	if _, err := feed.Replace(item{"c", 3, tags}, item{"a", 1, tags}, item{"b", 20, tags}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the replacement", fmt.Sprintf(`t.shared.state.seq === %d`, feed.Seq()))
+	same = evalJS[string](t, ctx, `t.shared.state.items.map((it) => it.id + (it === t.before.get(it.id) ? "=" : "*")).join(" ")`)
+	if same != "c= a= b=" {
+		t.Fatalf("items kept (=) and new (*) after a reordering: %s, want c= a= b=", same)
+	}
 	evalJS[bool](t, ctx, `t.shared.close(), true`)
 	noPageErrors(t, ctx)
 }

@@ -1394,13 +1394,19 @@ function shareItems(prev, next) {
     return;
   }
   const key = next.key;
-  const before = new Map();
-  for (const item of prev.items) {
-    before.set(item[key], item);
-  }
   const items = next.items;
+  let before = null; // by key, made only when the items moved
   for (let i = 0; i < items.length; i++) {
-    const old = before.get(items[i][key]);
+    let old = prev.items[i];
+    if (old === undefined || old[key] !== items[i][key]) {
+      if (before === null) {
+        before = new Map();
+        for (const item of prev.items) {
+          before.set(item[key], item);
+        }
+      }
+      old = before.get(items[i][key]);
+    }
     if (old !== undefined && sameJSON(old, items[i])) {
       items[i] = old;
     }
