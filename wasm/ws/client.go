@@ -576,8 +576,11 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // goroutine, when nothing else has to run for it: every envelope is a
 // message, another capability's envelope or a heartbeat, every subscriber
 // of those channels came through SubscribeInline (from the export,
-// SubscribeRelay), and no callback is still queued ahead of it. Otherwise
-// it changes nothing and returns -1: the frame then goes through Read and
+// SubscribeRelay), and no callback is still queued ahead of it. Where Go
+// runs its goroutines after the call (the js.Func callback, go-app's
+// export), a frame of such envelopes for other subscribers is routed to
+// the callback goroutine, as Read's way would. Otherwise it changes
+// nothing and returns -1: the frame then goes through Read and
 // routeFrame. It serves the browser's transport, in the js.Func callback
 // that brought the frame or in a wasm export, after which Go runs no other
 // goroutine until its next event: what it starts must finish in it.
@@ -619,9 +622,26 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		return -1 // Read's way reports it
 	}
 	c.mu.Lock()
-	if gen != c.gen || !c.inlineOnlyLocked(envs, from == fromExport) {
+	if gen != c.gen {
 		c.mu.Unlock()
 		return -1
+	}
+	if !c.inlineOnlyLocked(envs, from == fromExport) {
+		// Where Go runs its goroutines after the call, a frame of
+		// messages for subscribers that are not all inline goes to
+		// routeFrame's queue here, as Read's way would take it, rather
+		// than be decoded again there (and, from go-app's export, a
+		// third time in the js.Func callback that offers it next): a
+		// live feed's frames are such. The reader waits with nothing
+		// before the frame (see jsConn.offered), so the order holds.
+		if from == fromExport || !routesAtOnce(envs) {
+			c.mu.Unlock()
+			return -1
+		}
+		c.frames++
+		c.mu.Unlock()
+		c.routeFrame(slices.Clone(envs)) // its batches outlive the call
+		return 0
 	}
 	c.frames++
 	w := 0
@@ -637,6 +657,20 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	c.mu.Unlock()
 	c.deliverAll(envs[:w])
 	return 0
+}
+
+// routesAtOnce reports whether routing envs never blocks nor reports an
+// error: each is a message, another capability's envelope or a heartbeat,
+// which route only queues for the subscribers (acks and errors wake
+// requests and call OnError).
+func routesAtOnce(envs []protocol.Envelope) bool {
+	for i := range envs {
+		e := &envs[i]
+		if e.Type != protocol.TypeMessage && e.Type != protocol.TypePing && e.Type != protocol.TypePong && !namespaced(e) {
+			return false
+		}
+	}
+	return true
 }
 
 // namespaced reports an envelope of another capability ("live.delta",

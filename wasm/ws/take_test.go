@@ -209,12 +209,17 @@ func TestTakeFrameFromAResumedExportCallsInlineHandlers(t *testing.T) {
 	if want := `[1:{"text":"one"} 2:{"text":"two"}]`; fmt.Sprint(got) != want {
 		t.Fatalf("kept %s, want %s (the buffer was overwritten after each call)", got, want)
 	}
-	// A channel with an ordinary handler still needs its goroutine.
-	if _, err := c.Subscribe("demo:b", func(protocol.Envelope) {}); err != nil {
+	// A channel with an ordinary handler is taken too: its handler runs
+	// on the callback goroutine, as Go runs after the export.
+	queued := make(chan string, 1)
+	if _, err := c.Subscribe("demo:b", func(e protocol.Envelope) { queued <- e.ID + ":" + string(e.Data) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offerResumed(msgLine("demo:b", 1, "b")); n != -1 {
-		t.Fatalf("take = %d for an ordinary handler's channel, want -1", n)
+	if n := conn.offerResumed(msgLine("demo:b", 1, "b")); n != 0 {
+		t.Fatalf("take = %d for an ordinary handler's channel, want 0 (taken, queued)", n)
+	}
+	if got := <-queued; got != `1:{"text":"b"}` {
+		t.Fatalf("the ordinary handler got %s", got)
 	}
 }
 
@@ -341,8 +346,9 @@ func TestRelayRunsTakesNewIdsOfRelayedChannels(t *testing.T) {
 	}
 }
 
-// What needs another goroutine is declined and changes nothing: it then
-// arrives through Read, once, in order.
+// What takeFrame cannot route at once (an ack, a malformed line), or
+// anything while callbacks are queued, is declined and changes nothing:
+// it then arrives through Read, once, in order.
 func TestTakeFrameDeclinesWhatNeedsTheCallbackGoroutine(t *testing.T) {
 	c, conn := newOffering(t)
 	inline := make(chan string, 10)
@@ -358,9 +364,8 @@ func TestTakeFrameDeclinesWhatNeedsTheCallbackGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A channel with an ordinary handler, an ack, a malformed line.
+	// An ack, a malformed line.
 	for _, frame := range []string{
-		msgLine("demo:b", 1, "b"),
 		lines(msgLine("demo:a", 1, "a"), `{"type":"ack","ref":"r1"}`),
 		lines(msgLine("demo:a", 1, "a"), `{"type":`),
 	} {
@@ -568,8 +573,8 @@ func TestTakeFrameForgetsTheIDsOfAChannelLeft(t *testing.T) {
 
 // The subscribers of the channel looked up last are looked up again when
 // the subscriptions change: a handler added gets the next message, one
-// removed does not, and a channel with a handler that is not inline is
-// declined.
+// removed does not, and a channel with a handler that is not inline
+// goes to the callback goroutine, its inline handlers too.
 func TestTakeFrameFollowsTheSubscriptionsOfItsChannel(t *testing.T) {
 	c, conn := newOffering(t)
 	var got []string
@@ -594,8 +599,12 @@ func TestTakeFrameFollowsTheSubscriptionsOfItsChannel(t *testing.T) {
 	if _, err := c.Subscribe("demo:a", handler("queued")); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offerResumed(msgLine("demo:a", 4, "x")); n != -1 {
-		t.Fatalf("take = %d with a subscriber that is not inline, want -1", n)
+	if n := conn.offerResumed(msgLine("demo:a", 4, "x")); n != 0 {
+		t.Fatalf("take = %d with a subscriber that is not inline, want 0 (taken, queued)", n)
+	}
+	waitUntil(t, "the queued handler", c.events.Idle)
+	if want := []string{"a:1", "a:2", "b:2", "b:3", "b:4", "queued:4"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("delivered %q, want %q (all of a frame's handlers on the callback goroutine, in order)", got, want)
 	}
 }
 
