@@ -609,6 +609,9 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		}
 	}
 	if from == fromExport {
+		if c.refusedFromExport(frame) {
+			return -1
+		}
 		frame = bytes.Clone(frame) // the conn's buffer, reused
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
@@ -657,6 +660,22 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	c.mu.Unlock()
 	c.deliverAll(envs[:w])
 	return 0
+}
+
+// refusedFromExport reports a frame that takeFrame would decode only to
+// decline from realtime.js's export, told by the heads of its lines: one
+// for a channel whose subscribers are not all relays (realtime.js's live
+// feeds, presence and notifications, which Go follows itself).
+func (c *Client) refusedFromExport(frame []byte) bool {
+	refused := false
+	c.mu.Lock()
+	protocol.FrameChannels(frame, func(channel string) bool {
+		_, all := c.allInlineLocked(channel, true)
+		refused = !all
+		return all
+	})
+	c.mu.Unlock()
+	return refused
 }
 
 // routesAtOnce reports whether routing envs never blocks nor reports an

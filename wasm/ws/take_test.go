@@ -634,3 +634,37 @@ func TestTakeFrameRelaysAfterRelaysLeft(t *testing.T) {
 		t.Fatalf("take = %d, handlers got %q; want 1 line relayed, no handler called", n, got)
 	}
 }
+
+// From realtime.js's export, a frame for a channel that Go follows itself
+// (a live feed's, with an ordinary handler) is declined from the heads of
+// its lines, before it is copied and decoded: that allocates nothing. It
+// then goes the js.Func way, where it is taken.
+func TestTakeFrameFromTheExportDeclinesGoChannelsUndecoded(t *testing.T) {
+	c, conn := newOffering(t)
+	queued := make(chan string, 1)
+	if _, err := c.Subscribe("live:orders", func(e protocol.Envelope) { queued <- e.Type }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SubscribeRelay("demo:a", func(protocol.Envelope) {}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "events delivered", c.events.Idle)
+	frame := lines(msgLine("demo:a", 1, "a"), `{"type":"live.delta","channel":"live:orders","data":{"seq":1}}`)
+	conn.mu.Lock()
+	take := conn.take
+	conn.mu.Unlock()
+	buf := []byte(frame) // the conn's buffer
+	if allocs := testing.AllocsPerRun(20, func() {
+		if n := take(buf, fromExport); n != -1 {
+			t.Fatalf("take = %d from the export, want -1", n)
+		}
+	}); allocs > 0 {
+		t.Errorf("a declined frame cost %v allocations, want none (decoded only to be declined)", allocs)
+	}
+	if n := conn.offerOwn(frame); n != 0 {
+		t.Fatalf("take = %d from the callback, want 0 (taken, queued)", n)
+	}
+	if typ := <-queued; typ != "live.delta" {
+		t.Fatalf("the feed's handler got %q", typ)
+	}
+}
