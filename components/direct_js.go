@@ -2,18 +2,15 @@
 
 package components
 
-import (
-	"runtime/metrics"
-
-	"github.com/matih-ai/realtime/wasm/ws"
-)
+import "github.com/matih-ai/realtime/wasm/ws"
 
 // realtimeTakeFrames is ws.ReceiveNow, exported: a go-app page's sockets
 // hand Go their batches through it rather than through a js.Func, whose
 // event costs tens of microseconds of a round trip before Go reads the
-// first byte. Having taken a batch it returns 1 when the handlers made a
-// goroutine ready to run (a dispatch to go-app's UI goroutine, a channel
-// send), and realtime-socket.js resumes Go at once; else 0, and it
+// first byte. Having taken a batch it returns 1 when a goroutine is ready
+// to run (the handlers dispatched to go-app's UI goroutine or sent on a
+// channel, or the batch went to the callback goroutine: ws.Routed), and
+// realtime-socket.js resumes Go at once; else 0, and it
 // resumes Go within a few milliseconds, for the timers the handlers set
 // (see ws.UseDirect). A resume after every batch took a go-app echo
 // 15-30 µs of the page's main thread, and echoes were slower with it.
@@ -28,24 +25,13 @@ func realtimeTakeFrames(id, n, grown int32) int32 {
 	} else {
 		taken = ws.ReceiveNow(int(id), int(n), grown != 0)
 	}
-	if taken < 0 {
+	if taken == -1 {
 		return -1
 	}
-	if goroutinesReady() {
+	if ws.GoroutinesReady() {
 		return 1
 	}
 	return 0
-}
-
-// readySample is read in the export, whose calls do not overlap.
-var readySample = []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
-
-// goroutinesReady reports whether a goroutine waits to run; true when the
-// runtime cannot tell (the metric is Go 1.26's).
-func goroutinesReady() bool {
-	metrics.Read(readySample)
-	v := readySample[0].Value
-	return v.Kind() != metrics.KindUint64 || v.Uint64() > 0
 }
 
 func init() { ws.UseExport("realtimeTakeFrames") }

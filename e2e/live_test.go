@@ -249,6 +249,11 @@ func TestModuleLiveKeepsUnchangedItems(t *testing.T) {
 	if same != "c= a= b=" {
 		t.Fatalf("items kept (=) and new (*) after a reordering: %s, want c= a= b=", same)
 	}
+	// The deltas went to Go's feed through realtime.js's export, queued
+	// there for Go's callback goroutine, not through a js.Func event.
+	if d := evalJS[map[string]int](t, ctx, `t.rt._diagnostics()`); d["routedNow"] < 1 {
+		t.Errorf("diagnostics %v: want the feed's frames queued by the export (routedNow)", d)
+	}
 	evalJS[bool](t, ctx, `t.shared.close(), true`)
 	noPageErrors(t, ctx)
 }

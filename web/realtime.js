@@ -356,6 +356,7 @@ class Runtime {
     this.sentNow = 0; // messages sent through realtimeSend, for tests
     this.publishedNow = 0; // publishes JavaScript wrote itself (_publishNow)
     this.receivedNow = 0; // batches received through realtimeReceive, for tests
+    this.routedNow = 0; // of them, queued for Go's own subscribers, for tests
     this.passedNow = 0; // ... of which JavaScript read the messages itself
     this.parsedNow = 0; // batches parsed here, Go taking only their ids (realtimeRelay)
     this.queue = [];
@@ -386,7 +387,9 @@ class Runtime {
     // receiveNow offers Go a socket's batch of frames through the wasm
     // export realtimeReceive (see realtimeSocketQueue's direct), never
     // while Go is running. When Go answers with a connection's id, every
-    // line of text is a message of it, to deliver from text as it is.
+    // line of text is a message of it, to deliver from text as it is;
+    // with -2, Go queued the batch for its own subscribers (a live feed,
+    // presence), and runs them when resumed, as after a js.Func's call.
     this.receiveNow = (id, n, grown, text) => {
       if (!this.canExport("realtimeReceive")) {
         return false;
@@ -399,6 +402,9 @@ class Runtime {
       if (r > 0) {
         this.passedNow++;
         this.deliverNow([-1, r, text]);
+      } else if (r === -2) {
+        this.routedNow++;
+        this.go._resume();
       }
       return true;
     };
@@ -1517,7 +1523,7 @@ function makeAPI(rt) {
 
     // Not part of the API: what the tests check of the fast paths.
     _diagnostics() {
-      return { sentNow: rt.sentNow, publishedNow: rt.publishedNow, receivedNow: rt.receivedNow, passedNow: rt.passedNow, parsedNow: rt.parsedNow };
+      return { sentNow: rt.sentNow, publishedNow: rt.publishedNow, receivedNow: rt.receivedNow, routedNow: rt.routedNow, passedNow: rt.passedNow, parsedNow: rt.parsedNow };
     },
   });
 }

@@ -95,6 +95,11 @@ func Exports(b *Bridge, newError js.Value, onShutdown func()) (table js.Value, r
 			return 0
 		}
 		switch relayed := ws.ReceiveNow(id, n, grown); {
+		case relayed == ws.Routed:
+			// The callback goroutine has it (a live feed's frame, say):
+			// realtime.js resumes Go, which runs it, and the sink's
+			// flusher after.
+			return -2
 		case relayed < 0:
 			return 0
 		case relayed > 0:
@@ -276,11 +281,13 @@ var receiveNow func(id, n int, grown bool) int32
 // wasm/cmd/module and ws.UseDirect), for socket id's batch of n
 // bytes. It returns 0 when realtime-socket.js must hand the batch over the
 // js.Func way; -1 when Go took it and handed its messages to JavaScript
-// already (KindMessages); a connection's id when every line of the batch
-// is a new message for that connection's subscribers (ws.SubscribeRelay),
-// of which Go read only the channel and id: JavaScript then reads them
-// from the batch's text itself, and Go copies none. Like SendNow, it does
-// only what needs no other goroutine.
+// already (KindMessages); -2 when Go took it for its callback goroutine
+// (ws.Routed: the frames of Go's own subscribers, a live feed's), and
+// realtime.js must resume Go; a connection's id when every line of the
+// batch is a new message for that connection's subscribers
+// (ws.SubscribeRelay), of which Go read only the channel and id:
+// JavaScript then reads them from the batch's text itself, and Go copies
+// none.
 func ReceiveNow(id, n int, grown bool) int32 {
 	if receiveNow == nil {
 		return 0

@@ -79,38 +79,3 @@ func scanHead(line string) (Head, bool) {
 	}
 	return Head{Channel: channel, ID: rest[:i]}, true
 }
-
-// FrameChannels calls channel with the channel of each line of frame that
-// starts as this package encodes an envelope with one,
-// {"type":"<type>","channel":"<channel>", both without escapes, until
-// channel returns false. Other lines are skipped. It reads no more of a
-// line than its head, and the channel is a view of frame: a caller learns
-// where a frame goes before deciding whether to decode it.
-func FrameChannels(frame []byte, channel func(string) bool) {
-	const typeStart, channelStart = `{"type":"`, `","channel":"`
-	s := unsafe.String(unsafe.SliceData(frame), len(frame))
-	for len(s) > 0 {
-		line := s
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			s = ""
-		}
-		if !strings.HasPrefix(line, typeStart) {
-			continue
-		}
-		rest := line[len(typeStart):]
-		i := plainRun(rest, 0)
-		if i == 0 || !strings.HasPrefix(rest[i:], channelStart) {
-			continue
-		}
-		rest = rest[i+len(channelStart):]
-		i = plainRun(rest, 0)
-		if i == 0 || i >= len(rest) || rest[i] != '"' {
-			continue // empty, escaped, not ASCII, or cut
-		}
-		if !channel(rest[:i]) {
-			return
-		}
-	}
-}

@@ -125,33 +125,3 @@ func parseHead(line []byte) (typ, channel, id string, repeated, ok bool) {
 	}
 	return typ, channel, id, repeated, true
 }
-
-// FrameChannels reads the channel of every line Encode writes with one,
-// skips any other, and stops when asked.
-func TestFrameChannels(t *testing.T) {
-	var lines []string
-	for _, e := range []protocol.Envelope{
-		{Type: protocol.TypeMessage, Channel: "demo:a", ID: "1", Data: json.RawMessage(`{"channel":"x"}`)},
-		{Type: "live.delta", Channel: "live:orders", Data: json.RawMessage(`{"seq":2}`)},
-		{Type: protocol.TypePong},
-		{Type: protocol.TypeMessage, Channel: "demo:b", ID: "2"},
-	} {
-		b, err := protocol.Encode(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, string(b))
-	}
-	lines = append(lines, "", `{"type":"message","channel":"demo\u003ab"}`, `{"channel":"demo:c","type":"message"}`, `{"type":"message","channel":"demo:d`)
-	frame := []byte(strings.Join(lines, "\n"))
-	var got []string
-	protocol.FrameChannels(frame, func(c string) bool { got = append(got, c); return true })
-	if want := "[demo:a live:orders demo:b]"; fmt.Sprint(got) != want {
-		t.Fatalf("FrameChannels read %v, want %s", got, want)
-	}
-	got = nil
-	protocol.FrameChannels(frame, func(c string) bool { got = append(got, c); return c != "live:orders" })
-	if want := "[demo:a live:orders]"; fmt.Sprint(got) != want {
-		t.Fatalf("FrameChannels read %v after it was stopped, want %s", got, want)
-	}
-}

@@ -576,14 +576,14 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // goroutine, when nothing else has to run for it: every envelope is a
 // message, another capability's envelope or a heartbeat, every subscriber
 // of those channels came through SubscribeInline (from the export,
-// SubscribeRelay), and no callback is still queued ahead of it. Where Go
-// runs its goroutines after the call (the js.Func callback, go-app's
-// export), a frame of such envelopes for other subscribers is routed to
-// the callback goroutine, as Read's way would. Otherwise it changes
-// nothing and returns -1: the frame then goes through Read and
-// routeFrame. It serves the browser's transport, in the js.Func callback
-// that brought the frame or in a wasm export, after which Go runs no other
-// goroutine until its next event: what it starts must finish in it.
+// SubscribeRelay), and no callback is still queued ahead of it. A frame
+// of such envelopes for other subscribers is routed to the callback
+// goroutine, as Read's way would, and it returns Routed. Otherwise it
+// changes nothing and returns -1: the frame then goes through Read and
+// routeFrame. It serves
+// the browser's transport, in the js.Func callback that brought the frame
+// or in a wasm export, after which Go runs no other goroutine until the
+// page resumes it: what it starts must finish in it, or wait for that.
 //
 // From the export, when every line of the frame is a new message of
 // channels whose subscribers all came through SubscribeRelay, it calls
@@ -609,9 +609,6 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		}
 	}
 	if from == fromExport {
-		if c.refusedFromExport(frame) {
-			return -1
-		}
 		frame = bytes.Clone(frame) // the conn's buffer, reused
 	}
 	envs, err := protocol.AppendFrame(c.taken[:0], frame)
@@ -630,21 +627,22 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		return -1
 	}
 	if !c.inlineOnlyLocked(envs, from == fromExport) {
-		// Where Go runs its goroutines after the call, a frame of
-		// messages for subscribers that are not all inline goes to
-		// routeFrame's queue here, as Read's way would take it, rather
-		// than be decoded again there (and, from go-app's export, a
-		// third time in the js.Func callback that offers it next): a
-		// live feed's frames are such. The reader waits with nothing
-		// before the frame (see jsConn.offered), so the order holds.
-		if from == fromExport || !routesAtOnce(envs) {
+		// Go runs its goroutines after the call (after an export, the
+		// page resumes it, see takeFrom): a frame of messages for
+		// subscribers that are not all inline goes to routeFrame's queue
+		// here, as Read's way would take it, rather than be decoded
+		// again there (and a third time in the js.Func callback that
+		// realtime-socket.js offers it to next): a live feed's frames are
+		// such. The reader waits with nothing before the frame (see
+		// jsConn.offered), so the order holds.
+		if !routesAtOnce(envs) {
 			c.mu.Unlock()
 			return -1
 		}
 		c.frames++
 		c.mu.Unlock()
 		c.routeFrame(slices.Clone(envs)) // its batches outlive the call
-		return 0
+		return Routed
 	}
 	c.frames++
 	w := 0
@@ -662,21 +660,10 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 	return 0
 }
 
-// refusedFromExport reports a frame that takeFrame would decode only to
-// decline from realtime.js's export, told by the heads of its lines: one
-// for a channel whose subscribers are not all relays (realtime.js's live
-// feeds, presence and notifications, which Go follows itself).
-func (c *Client) refusedFromExport(frame []byte) bool {
-	refused := false
-	c.mu.Lock()
-	protocol.FrameChannels(frame, func(channel string) bool {
-		_, all := c.allInlineLocked(channel, true)
-		refused = !all
-		return all
-	})
-	c.mu.Unlock()
-	return refused
-}
+// Routed is what takeFrame, and so ReceiveNow and ReceiveFromRoom,
+// return for a frame they took and queued for the callback goroutine: the
+// page must resume Go for its handlers to run.
+const Routed = -2
 
 // routesAtOnce reports whether routing envs never blocks nor reports an
 // error: each is a message, another capability's envelope or a heartbeat,

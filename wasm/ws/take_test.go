@@ -151,11 +151,6 @@ func TestTakeFrameDeliversInlineAtOnce(t *testing.T) {
 			t.Errorf("kept envelopes read %v, want %s", ids, want)
 		}
 	}()
-	// Not in the export: there, a goroutine or timer the handler woke
-	// would wait for Go's next event.
-	if n := conn.offer(msgLine("demo:a", 1, "one")); n != -1 || got != nil {
-		t.Fatalf("take from the export = %d, handler got %q; want -1, nothing", n, got)
-	}
 	if n := conn.offerOwn(lines(msgLine("demo:a", 1, "one"), msgLine("demo:a", 2, "two"))); n != 0 {
 		t.Fatalf("take = %d, want 0 (taken, delivered)", n)
 	}
@@ -215,8 +210,8 @@ func TestTakeFrameFromAResumedExportCallsInlineHandlers(t *testing.T) {
 	if _, err := c.Subscribe("demo:b", func(e protocol.Envelope) { queued <- e.ID + ":" + string(e.Data) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offerResumed(msgLine("demo:b", 1, "b")); n != 0 {
-		t.Fatalf("take = %d for an ordinary handler's channel, want 0 (taken, queued)", n)
+	if n := conn.offerResumed(msgLine("demo:b", 1, "b")); n != Routed {
+		t.Fatalf("take = %d for an ordinary handler's channel, want Routed (taken, queued)", n)
 	}
 	if got := <-queued; got != `1:{"text":"b"}` {
 		t.Fatalf("the ordinary handler got %s", got)
@@ -281,11 +276,18 @@ func TestTakeFrameRelaysWholeFrames(t *testing.T) {
 	if _, err := c.SubscribeInline("demo:b", func(e protocol.Envelope) { got = append(got, "inline "+strings.Clone(e.ID)) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offer(relayLine("demo:b", 8, "b8")); n != -1 || got != nil {
-		t.Fatalf("take from the export = %d, handlers got %q; want -1, none", n, got)
+	// From the export, only relays are called at once: a frame for an
+	// inline handler too goes to the callback goroutine, which runs when
+	// the page resumes Go.
+	if n := conn.offer(relayLine("demo:b", 8, "b8")); n != Routed || got != nil {
+		t.Fatalf("take from the export = %d, handlers got %q; want Routed, none yet", n, got)
+	}
+	waitUntil(t, "the callback goroutine", c.events.Idle)
+	if fmt.Sprint(got) != "[8 inline 8]" {
+		t.Fatalf("handlers got %q; want both handlers, on the callback goroutine", got)
 	}
 	if n := conn.offerOwn(relayLine("demo:b", 8, "b8")); n != 0 || fmt.Sprint(got) != "[8 inline 8]" {
-		t.Fatalf("take = %d, handlers got %q; want 0, both handlers", n, got)
+		t.Fatalf("take of the repeat = %d, handlers got %q; want 0 (taken, dropped)", n, got)
 	}
 	// A channel nobody subscribed to: decoded (and dropped).
 	got = nil
@@ -599,8 +601,8 @@ func TestTakeFrameFollowsTheSubscriptionsOfItsChannel(t *testing.T) {
 	if _, err := c.Subscribe("demo:a", handler("queued")); err != nil {
 		t.Fatal(err)
 	}
-	if n := conn.offerResumed(msgLine("demo:a", 4, "x")); n != 0 {
-		t.Fatalf("take = %d with a subscriber that is not inline, want 0 (taken, queued)", n)
+	if n := conn.offerResumed(msgLine("demo:a", 4, "x")); n != Routed {
+		t.Fatalf("take = %d with a subscriber that is not inline, want Routed (taken, queued)", n)
 	}
 	waitUntil(t, "the queued handler", c.events.Idle)
 	if want := []string{"a:1", "a:2", "b:2", "b:3", "b:4", "queued:4"}; fmt.Sprint(got) != fmt.Sprint(want) {
@@ -636,35 +638,28 @@ func TestTakeFrameRelaysAfterRelaysLeft(t *testing.T) {
 }
 
 // From realtime.js's export, a frame for a channel that Go follows itself
-// (a live feed's, with an ordinary handler) is declined from the heads of
-// its lines, before it is copied and decoded: that allocates nothing. It
-// then goes the js.Func way, where it is taken.
-func TestTakeFrameFromTheExportDeclinesGoChannelsUndecoded(t *testing.T) {
+// (a live feed's, with an ordinary handler) is taken and queued for the
+// callback goroutine, decoded once: the export answers Routed, and the
+// page resumes Go. Before, it was decoded there only to be declined, then
+// decoded again in the js.Func callback.
+func TestTakeFrameFromTheExportRoutesGoChannels(t *testing.T) {
 	c, conn := newOffering(t)
-	queued := make(chan string, 1)
-	if _, err := c.Subscribe("live:orders", func(e protocol.Envelope) { queued <- e.Type }); err != nil {
+	var got []string
+	if _, err := c.Subscribe("live:orders", func(e protocol.Envelope) { got = append(got, e.Type+":"+string(e.Data)) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SubscribeRelay("demo:a", func(protocol.Envelope) {}); err != nil {
+	if _, err := c.SubscribeRelay("demo:a", func(e protocol.Envelope) { got = append(got, "relay "+strings.Clone(e.ID)) }); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "events delivered", c.events.Idle)
 	frame := lines(msgLine("demo:a", 1, "a"), `{"type":"live.delta","channel":"live:orders","data":{"seq":1}}`)
-	conn.mu.Lock()
-	take := conn.take
-	conn.mu.Unlock()
-	buf := []byte(frame) // the conn's buffer
-	if allocs := testing.AllocsPerRun(20, func() {
-		if n := take(buf, fromExport); n != -1 {
-			t.Fatalf("take = %d from the export, want -1", n)
-		}
-	}); allocs > 0 {
-		t.Errorf("a declined frame cost %v allocations, want none (decoded only to be declined)", allocs)
+	if n := conn.offer(frame); n != Routed {
+		t.Fatalf("take = %d from the export, want Routed", n)
 	}
-	if n := conn.offerOwn(frame); n != 0 {
-		t.Fatalf("take = %d from the callback, want 0 (taken, queued)", n)
-	}
-	if typ := <-queued; typ != "live.delta" {
-		t.Fatalf("the feed's handler got %q", typ)
+	waitUntil(t, "the callback goroutine", c.events.Idle)
+	// The buffer was overwritten after the call: what the handlers got is
+	// the frame's copy.
+	if want := `[relay 1 live.delta:{"seq":1}]`; fmt.Sprint(got) != want {
+		t.Fatalf("handlers got %v, want %s, in order", got, want)
 	}
 }

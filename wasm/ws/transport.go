@@ -37,9 +37,12 @@ const (
 	// fromCallback: the js.Func callback; the frame is the taker's, and
 	// Go runs its other goroutines after the call.
 	fromCallback takeFrom = iota
-	// fromExport: a wasm export; the frame is the conn's buffer, for the
-	// call only, and Go runs no other goroutine until its next event:
-	// only relays may be called (see SubscribeRelay).
+	// fromExport: a wasm export (realtime.js's); the frame is the conn's
+	// buffer, for the call only, and Go runs no other goroutine until
+	// the page resumes it, which it does when the export tells it a
+	// goroutine is ready (jsbridge.ReceiveNow): only relays are called
+	// at once (see SubscribeRelay), and a frame for other subscribers
+	// goes to the callback goroutine.
 	fromExport
 	// fromResumedExport: a wasm export after which the page resumes Go
 	// (go-app's pages, see UseDirect): at once when a handler woke a

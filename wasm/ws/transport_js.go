@@ -170,10 +170,11 @@ func socketConnOf(id int) *jsConn {
 // ReceiveNow takes the batch of frames of socket id (UseDirect): n
 // UTF-8 bytes at the start of its inbox, a new array when grown. It returns
 // -1 when the batch must go the js.Func way instead: the socket's reader
-// has frames still to read, or its client would need other goroutines to
-// run for this batch. Having taken it, it returns the number of its lines
-// when the client relayed them (JavaScript reads them), else 0 (see
-// Client.takeFrame).
+// has frames still to read, callbacks are queued ahead of it, or it is not
+// all messages (an ack, say). Having taken it, it returns the number of
+// its lines when the client relayed them (JavaScript reads them), Routed
+// when it went to the callback goroutine (the page then resumes Go), else
+// 0 (see Client.takeFrame).
 func ReceiveNow(id, n int, grown bool) int {
 	c := socketConnOf(id)
 	if c == nil {
@@ -345,7 +346,7 @@ func (c *jsConn) queue(q js.Value) {
 // hops to the reader and callback goroutines, if the client can.
 func (c *jsConn) takeNow(text []byte) bool {
 	take, _ := c.offered()
-	return take != nil && take(text, fromCallback) >= 0
+	return take != nil && take(text, fromCallback) != -1
 }
 
 // offered returns the client's functions (see offerFrames) when a batch
