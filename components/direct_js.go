@@ -10,9 +10,8 @@ import "github.com/matih-ai/realtime/wasm/ws"
 // first byte. Having taken a batch it returns 1 when a goroutine is ready
 // to run (the handlers dispatched to go-app's UI goroutine or sent on a
 // channel, or the batch went to the callback goroutine: ws.Routed), and
-// realtime-socket.js resumes Go at once; else 0, and it
-// resumes Go within a few milliseconds, for the timers the handlers set
-// (see ws.UseDirect). A resume after every batch took a go-app echo
+// realtime-socket.js resumes Go at once; else 0, and it resumes Go within
+// a few milliseconds, for the timers the handlers set (see ws.UseDirect). A resume after every batch took a go-app echo
 // 15-30 µs of the page's main thread, and echoes were slower with it.
 // grown is 1 for a batch in a new inbox, 2 for one realtime-socket.js
 // wrote into Go's memory (ws.ReceiveFromRoom).

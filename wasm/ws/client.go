@@ -580,10 +580,10 @@ func (c *Client) read(ctx context.Context, gen int, conn Conn) {
 // of such envelopes for other subscribers is routed to the callback
 // goroutine, as Read's way would, and it returns Routed. Otherwise it
 // changes nothing and returns -1: the frame then goes through Read and
-// routeFrame. It serves
-// the browser's transport, in the js.Func callback that brought the frame
-// or in a wasm export, after which Go runs no other goroutine until the
-// page resumes it: what it starts must finish in it, or wait for that.
+// routeFrame. It serves the browser's transport, in the js.Func callback
+// that brought the frame or in a wasm export, after which Go runs no
+// other goroutine until the page resumes it: what it starts must finish
+// in it, or wait for that.
 //
 // From the export, when every line of the frame is a new message of
 // channels whose subscribers all came through SubscribeRelay, it calls
