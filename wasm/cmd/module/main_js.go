@@ -33,9 +33,10 @@ func main() {
 func realtimeSend(id, n int32) int32 { return jsbridge.SendNow(int(id), int(n)) }
 
 // realtimeReceive is jsbridge.ReceiveNow, exported to realtime-socket.js
-// (through realtime.js's boot.direct, see ws.UseDirect): a batch
-// of frames that needs nothing else reaches JavaScript's subscribers
-// without a js.Func event or a goroutine switch.
+// (through realtime.js's boot.direct, see ws.UseDirect): a batch of
+// frames reaches JavaScript's subscribers without a js.Func event or a
+// goroutine switch, and Go's own subscribers (a live feed) through its
+// callback goroutine, which realtime.js resumes Go to run.
 //
 //go:wasmexport realtimeReceive
 func realtimeReceive(id, n, grown int32) int32 {
