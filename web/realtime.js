@@ -479,14 +479,14 @@ class Runtime {
   setCallbox([at, length]) {
     this.callboxAt = at;
     this.callboxLength = length;
-    this.callbox = new Uint8Array(this.memory.buffer, at, length);
+    this.callbox = null;
   }
 
   // callboxView returns the callbox, to write into before a call of Go:
-  // a view of Go's memory, made again when the memory grew (a growth
-  // detaches the old buffer's views).
+  // a view of Go's memory, made again when the callbox moved or the
+  // memory grew (a growth detaches the old buffer's views).
   callboxView() {
-    if (this.callbox.buffer !== this.memory.buffer) {
+    if (this.callbox === null || this.callbox.buffer !== this.memory.buffer) {
       this.callbox = new Uint8Array(this.memory.buffer, this.callboxAt, this.callboxLength);
     }
     return this.callbox;
@@ -592,7 +592,7 @@ class Runtime {
     let written = this.encodeText(text, this.callboxView());
     if (written < 0) {
       this.setCallbox(this.call("callbox", 3 * text.length));
-      written = this.encodeText(text, this.callbox);
+      written = this.encodeText(text, this.callboxView());
     }
     return written;
   }

@@ -33,22 +33,6 @@ const TokenEnv = "REALTIME_TOKEN"
 // development token. Query parameters of the page tune it, to try other
 // settings without a rebuild: reconnectDelay, maxReconnectDelay and
 // pingInterval in milliseconds, maxReconnectAttempts.
-// pageConfig is a page's WebSocket config, read from its URL on the
-// page's first render only: a page renders again whenever a component
-// under it dispatches (go-app updates the dispatching component's
-// ancestors too), and reading the URL is calls into JavaScript and a
-// parse, some 200 µs a render, a tenth of go-app's updates of the live
-// table at 5,000 deltas a second.
-type pageConfig struct{ cfg *ws.Config }
-
-func (p *pageConfig) ws() ws.Config {
-	if p.cfg == nil {
-		cfg := wsConfig()
-		p.cfg = &cfg
-	}
-	return *p.cfg
-}
-
 func wsConfig() ws.Config {
 	q := app.Window().URL().Query()
 	ms := func(name string) time.Duration {
@@ -64,6 +48,22 @@ func wsConfig() ws.Config {
 		PingInterval:         ms("pingInterval"),
 		MaxReconnectAttempts: attempts,
 	}
+}
+
+// pageConfig is a page's WebSocket config, read from its URL on the
+// page's first render only: a page renders again whenever a component
+// under it dispatches (go-app updates the dispatching component's
+// ancestors too), and reading the URL is calls into JavaScript and a
+// parse, some 200 µs a render, a tenth of go-app's updates of the live
+// table at 5,000 deltas a second.
+type pageConfig struct{ cfg *ws.Config }
+
+func (p *pageConfig) ws() ws.Config {
+	if p.cfg == nil {
+		cfg := wsConfig()
+		p.cfg = &cfg
+	}
+	return *p.cfg
 }
 
 type page struct {

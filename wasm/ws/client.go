@@ -622,7 +622,7 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		return -1 // Read's way reports it
 	}
 	c.mu.Lock()
-	if gen != c.gen {
+	if gen != c.gen || !routesAtOnce(envs) {
 		c.mu.Unlock()
 		return -1
 	}
@@ -635,10 +635,6 @@ func (c *Client) takeFrame(gen int, frame []byte, from takeFrom) int {
 		// realtime-socket.js offers it to next): a live feed's frames are
 		// such. The reader waits with nothing before the frame (see
 		// jsConn.offered), so the order holds.
-		if !routesAtOnce(envs) {
-			c.mu.Unlock()
-			return -1
-		}
 		c.frames++
 		c.mu.Unlock()
 		c.routeFrame(slices.Clone(envs)) // its batches outlive the call
@@ -815,20 +811,17 @@ func indexRun(runs []relayRun, channel string) int {
 // that a burst's does not stay.
 const maxKeptEnvelopes = 4096
 
-// inlineOnlyLocked reports whether envs holds only heartbeats, and
-// messages and envelopes of other capabilities whose subscribers all run
-// inline; with relays, all relays: after a wasm export no goroutine or
-// timer that a handler woke would run until Go's next event, and the
-// relays' only reader (the browser module's sink) is flushed by the
-// export itself.
+// inlineOnlyLocked reports whether the subscribers of every channel of
+// envs (which routesAtOnce accepted) all run inline; with relays, are all
+// relays: after a wasm export no goroutine or timer that a handler woke
+// would run until the page resumes Go, and the relays' only reader (the
+// browser module's sink) is flushed by the export itself.
 func (c *Client) inlineOnlyLocked(envs []protocol.Envelope, relays bool) bool {
 	checked := ""
 	for i := range envs {
 		e := &envs[i]
 		switch {
 		case e.Type == protocol.TypePing || e.Type == protocol.TypePong:
-		case e.Type != protocol.TypeMessage && !namespaced(e):
-			return false
 		case i > 0 && e.Channel == checked:
 		default:
 			if _, all := c.allInlineLocked(e.Channel, relays); !all {
