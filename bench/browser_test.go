@@ -67,7 +67,8 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	srv, base := startServer(t, cfg, web)
 	feed, rows := newBenchFeed(t, srv, cfg.liveRows)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), webtest.AllocatorOptions(chrome, t.TempDir())...)
+	profile := t.TempDir()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), webtest.AllocatorOptions(chrome, profile)...)
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
 	defer cancelBrowser()
@@ -85,7 +86,7 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 	// whichever runs after it.
 	tabs := make([]*benchTab, len(clients))
 	for i, c := range clients {
-		tabs[i] = &benchTab{t: t, cfg: cfg, srv: srv, feed: feed, rows: rows, client: c}
+		tabs[i] = &benchTab{t: t, cfg: cfg, srv: srv, feed: feed, rows: rows, client: c, profile: profile}
 		rep.isolated = tabs[i].open(browserCtx, base+c.path) && rep.isolated
 		defer tabs[i].close()
 	}
@@ -116,6 +117,7 @@ func benchBrowser(t *testing.T, cfg config, rep *report) {
 		if len(b.warmRTT) > 0 {
 			b.figs.warmEchoP50 = percentile(slices.Sorted(slices.Values(b.warmRTT)), 50)
 		}
+		b.figs.echoCPUMain, b.figs.echoCPUAll = b.cpu.perEcho()
 		b.figs.burstRate = float64(b.burstCount) / b.burstMS * 1000
 		b.figs.burstTask = b.burstTask * 1e6 / float64(b.burstMsgs)
 		t.Logf("%s: %+v", b.client.name, b.figs)
@@ -237,6 +239,8 @@ type benchTab struct {
 	burstMS    float64   // burst time, first to last receive, over the rounds
 	burstMsgs  int       // burst messages, over the rounds
 	burstTask  float64   // the main thread's task time in the rounds, s
+	profile    string    // Chromium's user data directory (readCPU)
+	cpu        echoCPU   // of the counted echo rounds, where measured
 
 	networkEvents atomic.Int64 // seen since the tab opened
 }
@@ -329,7 +333,15 @@ func (b *benchTab) load(url string) float64 {
 func (b *benchTab) echo(round, n int) {
 	channel := "echo:bench-" + b.client.id
 	var res struct{ RTT []float64 }
+	measured := round >= 0 && cpuMeasured()
+	var before cpuSample
+	if measured {
+		before = readCPU(b.profile)
+	}
 	evalResult(b.t, b.ctx, fmt.Sprintf(`realtimeBench.echo(%q, %d)`, channel, n), &res)
+	if measured {
+		b.cpu.add(n, before, readCPU(b.profile))
+	}
 	if len(res.RTT) != n {
 		b.t.Fatalf("%s: %d round trips, want %d", b.client.name, len(res.RTT), n)
 	}

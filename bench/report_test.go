@@ -43,6 +43,9 @@ type clientFigures struct {
 	echoRounds, burstRounds []float64
 	warmEcho, warmBurst     []float64
 	warmEchoP50             float64 // ms, of the warm-up's round trips together
+	// CPU an echo of the counted rounds, in ms: the page's main thread,
+	// and the browser's processes and the server together (cpu_test.go).
+	echoCPUMain, echoCPUAll float64
 	live                    liveFigures
 	stages                  echoStages
 }
@@ -122,6 +125,12 @@ func browserRows(cfg config) []browserRow {
 		{name: "live: long tasks (> 50 ms)", value: func(c clientFigures) float64 { return c.live.longTasks }, format: millis},
 		{name: "live: caught up after the last delta", value: func(c clientFigures) float64 { return c.live.catchUp }, format: millis},
 	}
+	if cpuMeasured() {
+		echoes := slices.IndexFunc(rows, func(r browserRow) bool { return r.name == "echo round trips" })
+		rows = slices.Insert(rows, echoes+1,
+			browserRow{name: "echo: CPU a round trip, the page's main thread", value: func(c clientFigures) float64 { return c.echoCPUMain }, format: millis},
+			browserRow{name: "echo: CPU a round trip, browser and server", value: func(c clientFigures) float64 { return c.echoCPUAll }, format: millis})
+	}
 	if cfg.warmUp > 0 {
 		warm := browserRow{name: fmt.Sprintf("echo p50 in the warm-up (%s round trips before)", groupDigits(float64(cfg.warmUp*cfg.echoN/cfg.rounds))), value: func(c clientFigures) float64 { return c.warmEchoP50 }, format: millis}
 		p99 := slices.IndexFunc(rows, func(r browserRow) bool { return r.name == "echo p99" })
@@ -154,6 +163,9 @@ func (r *report) markdown() string {
 		w("%s\n", r.browserTable())
 		w("- Fresh: the first load in a new browser context (empty caches); warm: the same page loaded again (HTTP cache, compiled wasm, go-app's service worker).\n")
 		w("- Echo: one ~100-byte message at a time on an echo channel, timed in the page from publish to the subscriber's callback.\n")
+		if cpuMeasured() {
+			w("- Echo CPU: the CPU time that the counted echo rounds took, a round trip, read from Linux's per-thread schedstat before and after each round (bench/cpu_test.go): the page's renderer main thread, and every thread of Chromium's processes and of the test process, which runs the server. The echoes keep the cores busy, so a page's CPU anywhere lengthens its round trips; it moves less with the machine's other work than the times do.\n")
+		}
 		w("- Burst: in each round the server publishes a round's share of %s messages on one channel at once (Server.PublishAll: the subscriber's writer gets them all queued, SendBuffer raised to hold them, and sends them in frames of up to 32 KiB); each is decoded and given to a subscriber callback; the rate is the messages over the time from the first receive to the last, summed over the rounds. The main-thread task time a message is the page's TaskDuration (CDP Performance.getMetrics) from the publish to the last message, over the rounds: a burst keeps the main thread busy its whole window, so the rate follows it; it is wall time in tasks, and grows when the machine's other work takes the core.\n", groupDigits(float64(r.cfg.burstM)))
 		w("- Live: a feed of %d rows gets %s upserts a second for %v (Server.NewFeed). Plain JS applies deltas and draws the changed rows once per animation frame; realtime.js draws the items of the state its live() hands over that are not the objects it drew last (an unchanged item keeps its object); go-app renders LiveTable, which writes the cells whose text changed. Busy is the renderer's main-thread task time over the window (CDP Performance.getMetrics); caught up is from the feed's end to the page having drawn its last delta.\n", r.cfg.liveRows, groupDigits(float64(r.cfg.liveRate)), r.cfg.liveFor)
 		w("%s", r.byRound())

@@ -11,8 +11,9 @@ import "github.com/matih-ai/realtime/wasm/ws"
 // to run (the handlers dispatched to go-app's UI goroutine or sent on a
 // channel, or the batch went to the callback goroutine: ws.Routed), and
 // realtime-socket.js resumes Go at once; else 0, and it resumes Go within
-// a few milliseconds, for the timers the handlers set (see ws.UseDirect). A resume after every batch took a go-app echo
-// 15-30 µs of the page's main thread, and echoes were slower with it.
+// a frame (16 ms), for the timers the handlers set (see ws.UseDirect). A
+// resume after every batch took a go-app echo 15-30 µs of the page's main
+// thread, and echoes were slower with it.
 // grown is 1 for a batch in a new inbox, 2 for one realtime-socket.js
 // wrote into Go's memory (ws.ReceiveFromRoom).
 //

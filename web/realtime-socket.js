@@ -349,10 +349,13 @@ globalThis.realtimeSocketQueue.sentFromArgs = 0;
 // when a handler made a goroutine ready to run (go-app's UI goroutine, to
 // draw): Go is resumed at once. It returns 0 when none is: Go is resumed
 // within resumeWithin ms instead, once for all the batches until then, so
-// that a timer a handler set is armed. A resume costs the main thread some
-// 15-30 µs of Go's scheduler; after every go-app echo, echoes were slower.
+// that a timer a handler set is armed: one due sooner fires up to that
+// late, one due later on time. A resume costs the main thread some 15-30
+// µs of Go's scheduler, and more in what it leaves out of the caches:
+// every 4 ms it took some 12 µs of main-thread CPU an echo in all (see
+// bench/FINDINGS.md); every frame, a quarter of that.
 function resumingReceive(go, name) {
-  const resumeWithin = 4; // ms: what browsers give nested timeouts anyway
+  const resumeWithin = 16; // ms: a frame
   const stats = (globalThis.realtimeSocketQueue.stats ??= { taken: 0, inRoom: 0, at: 0, resumed: 0, deferred: 0 }); // for tests
   let later = 0;
   const resume = () => {

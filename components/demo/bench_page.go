@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,9 @@ const benchTimeout = 5 * time.Minute
 //	                  (space-separated; "" for all)
 //	liveStats()       {"seq":N,"deltas":N,"renders":N,"coalesced":N} (JSON);
 //	                  seq is the feed's sequence in the table drawn last
+//	timer(channel, ms) publishes one message on an echo channel, whose
+//	                  inline handler sets a timer of ms; resolves with
+//	                  {"ms":the time from the handler to the timer's call}
 //	connectedAt       performance.now() when the provider first connected
 type BenchPage struct {
 	app.Compo
@@ -100,6 +104,10 @@ func (c *benchPanel) OnMount(ctx app.Context) {
 			return promise(func() (string, error) { return "", err })
 		}
 		return promise(wait)
+	})
+	c.export(api, "timer", func(args []app.Value) any {
+		channel, ms := args[0].String(), args[1].Int()
+		return promise(func() (string, error) { return benchTimer(client, channel, ms) })
 	})
 	c.export(api, "live", func(args []app.Value) any {
 		on := args[0].Truthy()
@@ -264,6 +272,35 @@ func benchEcho(client *ws.Client, channel string, n int) (string, error) {
 		return "", fmt.Errorf("%d of %d round trips after %v", len(rtt), n, benchTimeout)
 	}
 	return benchJSON(map[string][]float64{"rtt": rtt}), nil
+}
+
+// benchTimer publishes one message on an echo channel and returns, in
+// milliseconds, how long after the subscriber's inline handler set a
+// timer of ms the timer called its function. The handler runs in the
+// export that took the frame, after which Go runs no goroutine and arms
+// no timer until the page resumes it (see web/realtime-socket.js).
+func benchTimer(client *ws.Client, channel string, ms int) (string, error) {
+	fired := make(chan time.Duration, 1)
+	var once sync.Once
+	unsubscribe, err := client.SubscribeInline(channel, func(protocol.Envelope) {
+		once.Do(func() {
+			set := time.Now()
+			time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { fired <- time.Since(set) })
+		})
+	})
+	if err != nil {
+		return "", err
+	}
+	defer unsubscribe()
+	if err := client.Publish(channel, &benchMessage{Text: "timer"}); err != nil {
+		return "", err
+	}
+	select {
+	case took := <-fired:
+		return benchJSON(map[string]float64{"ms": float64(took.Microseconds()) / 1000}), nil
+	case <-time.After(benchTimeout):
+		return "", fmt.Errorf("the timer set in the handler did not fire in %v", benchTimeout)
+	}
 }
 
 // benchBurst subscribes to channel now and returns the wait for m

@@ -46,7 +46,7 @@ const (
 	fromExport
 	// fromResumedExport: a wasm export after which the page resumes Go
 	// (go-app's pages, see UseDirect): at once when a handler woke a
-	// goroutine, within a few milliseconds for the timers it set. Inline
+	// goroutine, within a frame (16 ms) for the timers it set. Inline
 	// handlers may be called. The frame is the taker's: the export copies
 	// the batch once, into a frame of its own, as the handlers need one.
 	fromResumedExport

@@ -124,7 +124,7 @@ var direct js.Value
 // realtime-socket.js calls the export, and resumes Go after the batches
 // Go took (go-app's pages, whose handlers are Go code that may wake
 // goroutines and set timers): at once when the export returns 1, a
-// goroutine being ready to run, else within a few milliseconds (0); -1
+// goroutine being ready to run, else within a frame, 16 ms (0); -1
 // is a batch not taken. realtime-socket.js also keeps each socket's
 // handle in the Map d.handles by its id (see Client.Socket). With
 // d.memory, the program's WebAssembly.Memory, JavaScript reads the
