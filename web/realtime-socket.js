@@ -333,10 +333,10 @@ globalThis.realtimeSetTexts = function realtimeSetTexts(nodes, packed) {
     }
   }
 };
+globalThis.realtimeSetTexts.calls = 0;
 
 // binaryText tells Go that direct.binaryText is understood: the socket's
 // binary messages are then text (see flush).
-globalThis.realtimeSetTexts.calls = 0;
 globalThis.realtimeSocketQueue.binaryText = true;
 globalThis.realtimeSocketQueue.binaryFrames = 0;
 globalThis.realtimeSocketQueue.sentFrom = 0;
